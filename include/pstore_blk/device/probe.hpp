@@ -1,0 +1,54 @@
+// Partition-table probing through libblkid, on block devices and image files
+// alike, and the choice of the pstore partition inside a whole disk.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pstore_blk/io/byte_source.hpp"
+#include "pstore_blk/result.hpp"
+
+namespace psb::device {
+
+struct PartitionInfo {
+  int number = 0;             ///< partition number as the kernel names it (sda<N>)
+  std::uint64_t start = 0;    ///< bytes from the start of the disk
+  std::uint64_t size = 0;     ///< bytes
+  std::string name;           ///< GPT partition name (empty on MBR)
+  std::string uuid;           ///< PARTUUID
+  std::string type;           ///< GPT type GUID or MBR type "0x83"
+};
+
+struct DiskInfo {
+  std::string pttype;                  ///< "gpt", "dos", ... or empty: no partition table
+  std::string ptuuid;
+  std::vector<PartitionInfo> partitions;
+};
+
+/// Reads the partition table of a disk image or device with libblkid
+/// (read-only). An empty pttype means the source has no partition table.
+Result<DiskInfo> probe_partitions(const std::string& path);
+
+/// The area the reader should parse: the whole source or one partition.
+struct PstoreArea {
+  std::unique_ptr<io::FileSource> file;
+  std::unique_ptr<io::SliceSource> slice;  ///< set when a partition was chosen
+  std::optional<PartitionInfo> partition;
+  std::string pttype;
+  std::string how;  ///< why this area was chosen, for the user
+
+  const io::ByteSource& source() const {
+    return slice ? static_cast<const io::ByteSource&>(*slice) : *file;
+  }
+};
+
+/// Opens SOURCE read-only and finds the pstore area: with `partition`, that
+/// partition; else GPT name "pstore"; else the single partition whose first
+/// bytes carry a pstore/zone signature; a source with no partition table is
+/// taken as the pstore partition itself.
+Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> partition);
+
+}  // namespace psb::device

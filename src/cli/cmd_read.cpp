@@ -1,0 +1,360 @@
+// list, show, extract: the offline reader's commands.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "pstore_blk/cli/app.hpp"
+#include "pstore_blk/device/probe.hpp"
+#include "pstore_blk/io/output_dir.hpp"
+#include "pstore_blk/io/reader.hpp"
+
+namespace psb::cli {
+
+namespace {
+
+using format::Record;
+using format::ZoneState;
+
+struct ReadArgs {
+  std::string source;
+  std::optional<int> partition;
+  std::optional<long> kmsg_kib, pmsg_kib, console_kib, ftrace_kib;
+  std::optional<unsigned> cpus;
+  std::string abi;
+  bool include_erased = false;
+  std::string system_map;
+  bool json = false;
+  std::string name;        // show
+  std::string output_dir;  // extract
+};
+
+void add_common(CLI::App& sub, ReadArgs& a) {
+  sub.add_option("SOURCE", a.source,
+                 "pstore partition, partition image, whole-disk image or disk device")
+      ->required();
+  sub.add_option("--partition", a.partition, "use partition N of a whole disk")->type_name("N");
+  sub.add_option("--kmsg-size", a.kmsg_kib, "force the layout: kmsg zone size (KiB)")->type_name("KiB");
+  sub.add_option("--pmsg-size", a.pmsg_kib, "force the layout: pmsg zone size (KiB)")->type_name("KiB");
+  sub.add_option("--console-size", a.console_kib, "force the layout: console zone size (KiB)")
+      ->type_name("KiB");
+  sub.add_option("--ftrace-size", a.ftrace_kib, "force the layout: ftrace area size (KiB)")
+      ->type_name("KiB");
+  sub.add_option("--cpus", a.cpus, "force the layout: possible CPUs of the crashed machine")
+      ->type_name("N");
+  sub.add_option("--abi", a.abi,
+                 "writer ABI: x86_64, i386, arm, arm64, armeb, arm64be, ppc64 (default: guess)")
+      ->type_name("ABI");
+  sub.add_option("--system-map,--kallsyms", a.system_map,
+                 "crashed kernel's System.map or kallsyms, to name ftrace addresses")
+      ->type_name("FILE");
+}
+
+std::string iso_time(std::int64_t sec) {
+  std::time_t t = static_cast<std::time_t>(sec);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+bool damaged(ZoneState s) {
+  return s == ZoneState::kOvertop || s == ZoneState::kBadKmsgMagic || s == ZoneState::kCorrupt ||
+         s == ZoneState::kTruncated || s == ZoneState::kDecompressFailed;
+}
+
+std::string state_word(const Record& r) {
+  if (r.erased) return "erased";
+  return std::string(format::state_name(r.state));
+}
+
+// Everything a read command needs, opened and scanned once.
+struct Session {
+  device::PstoreArea area;
+  std::optional<format::SymbolTable> symbols;
+  io::ReadOptions opts;
+};
+
+Result<Session> open_session(const ReadArgs& a) {
+  Session s;
+  if (!a.abi.empty()) {
+    auto abi = format::Abi::by_name(a.abi);
+    if (!abi) return make_error(Errc::kInvalidArgument, "unknown ABI '" + a.abi + "'");
+    s.opts.abi = *abi;
+  }
+  for (auto v : {a.kmsg_kib, a.pmsg_kib, a.console_kib, a.ftrace_kib})
+    if (v && *v < 0) return make_error(Errc::kInvalidArgument, "zone sizes must not be negative");
+  if (a.cpus && *a.cpus == 0) return make_error(Errc::kInvalidArgument, "--cpus must be at least 1");
+  s.opts.layout = {a.kmsg_kib, a.pmsg_kib, a.console_kib, a.ftrace_kib, a.cpus};
+  s.opts.include_erased = a.include_erased;
+  if (!a.system_map.empty()) {
+    std::ifstream in(a.system_map, std::ios::binary);
+    if (!in) return make_sys_error("Failed to open '" + a.system_map + "'", errno);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    s.symbols = format::SymbolTable::parse(ss.str());
+    if (s.symbols->size() == 0)
+      return make_error(Errc::kInvalidArgument, "'" + a.system_map + "' holds no text symbols");
+  }
+  auto area = device::open_pstore_area(a.source, a.partition);
+  if (!area) return area.error();
+  s.area = std::move(*area);
+  return s;
+}
+
+int fail(const Error& e) {
+  warn(e.message());
+  return e.code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+// Reports damaged zones once each; consecutive zones beyond the image end are
+// folded into one line. Returns how many zones are damaged.
+std::size_t report_damage(const Session& s, const io::ScanSummary& sum, bool quiet) {
+  std::size_t count = 0;
+  const std::string src = s.area.source().name();
+  const std::uint64_t base = s.area.partition ? s.area.partition->start : 0;
+  std::size_t past_end = 0;
+  std::uint64_t first_past = 0;
+  for (const auto& z : sum.zones) {
+    if (!damaged(z.state)) continue;
+    ++count;
+    if (z.state == ZoneState::kTruncated && z.available == 0) {
+      if (past_end++ == 0) first_past = z.slot.offset;
+      continue;
+    }
+    if (quiet) continue;
+    std::string where = fmt::format("{} zone {} at offset {}", format::type_name(z.slot.type),
+                                    z.slot.index, z.slot.offset);
+    if (base) where += fmt::format(" (byte {} of '{}')", base + z.slot.offset, s.area.file->name());
+    warn(fmt::format("{}: {}: {}, skipping.", src, where, z.detail));
+  }
+  if (past_end && !quiet)
+    warn(fmt::format("{}: image ends at byte {}; {} zone(s) from offset {} on are missing.", src,
+                     sum.source_size, past_end, first_past));
+  return count;
+}
+
+nlohmann::ordered_json record_json(const Record& r, std::size_t size) {
+  nlohmann::ordered_json j;
+  j["name"] = r.name;
+  j["type"] = std::string(format::type_name(r.type));
+  j["id"] = r.id;
+  j["offset"] = r.offset;
+  j["state"] = state_word(r);
+  if (r.kmsg) {
+    j["reason"] = std::string(format::reason_str(r.kmsg->reason));
+    j["counter"] = r.kmsg->counter;
+    j["time"] = iso_time(r.kmsg->tv_sec);
+    j["time_sec"] = r.kmsg->tv_sec;
+    j["time_nsec"] = r.kmsg->tv_nsec;
+  } else {
+    j["reason"] = nullptr;
+    j["counter"] = nullptr;
+    j["time"] = nullptr;
+    j["time_sec"] = nullptr;
+    j["time_nsec"] = nullptr;
+  }
+  j["compressed"] = r.compressed;
+  j["size"] = size;
+  j["erased"] = r.erased;
+  j["salvaged_size"] = r.salvaged.size();
+  j["detail"] = r.detail.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.detail);
+  return j;
+}
+
+std::string source_line(const Session& s) {
+  const auto& a = s.area;
+  if (!a.partition)
+    return fmt::format("{} ({} bytes; {})", a.file->name(), a.file->size(), a.how);
+  const auto& p = *a.partition;
+  return fmt::format("{} partition {}{} ({}), {} bytes at byte {}; {}", a.file->name(), p.number,
+                     p.name.empty() ? "" : " \"" + p.name + "\"", a.pttype, p.size, p.start, a.how);
+}
+
+int run_list(const ReadArgs& a) {
+  auto s = open_session(a);
+  if (!s) return fail(s.error());
+  s->opts.keep_content = false;
+  if (s->symbols) s->opts.symbols = &*s->symbols;
+  struct Row {
+    Record rec;
+    std::size_t size;
+  };
+  std::vector<Row> rows;
+  // Content is dropped by the reader; keep the size it had.
+  io::ReadOptions opts = s->opts;
+  opts.keep_content = true;
+  auto sum = io::scan_partition(s->area.source(), opts, [&](Record&& r) {
+    std::size_t size = r.content.size();
+    r.content.clear();
+    r.content.shrink_to_fit();
+    r.salvaged.shrink_to_fit();
+    rows.push_back({std::move(r), size});
+  });
+  if (!sum) return fail(sum.error());
+  const std::size_t bad = report_damage(*s, *sum, a.json);
+
+  if (a.json) {
+    nlohmann::ordered_json j;
+    nlohmann::ordered_json src;
+    src["path"] = s->area.file->name();
+    src["size"] = s->area.file->size();
+    src["pttype"] = s->area.pttype.empty() ? nlohmann::ordered_json(nullptr)
+                                           : nlohmann::ordered_json(s->area.pttype);
+    if (s->area.partition) {
+      const auto& p = *s->area.partition;
+      src["partition"] = {{"number", p.number}, {"start", p.start}, {"size", p.size},
+                          {"name", p.name},     {"uuid", p.uuid},   {"type", p.type}};
+    } else {
+      src["partition"] = nullptr;
+    }
+    src["how"] = s->area.how;
+    j["source"] = src;
+    const auto& l = sum->layout;
+    j["layout"] = {{"total_size", std::min(l.total_size, format::kMaxTotalSize)},
+                   {"kmsg_size", l.kmsg_size},
+                   {"pmsg_size", l.pmsg_size},
+                   {"console_size", l.console_size},
+                   {"ftrace_size", l.ftrace_size},
+                   {"nr_cpus", l.nr_cpus},
+                   {"forced", sum->layout_forced}};
+    j["abi"] = {{"name", std::string(sum->abi.name)}, {"forced", sum->abi_forced}};
+    j["notes"] = sum->notes;
+    j["records"] = nlohmann::ordered_json::array();
+    for (const auto& r : rows) j["records"].push_back(record_json(r.rec, r.size));
+    j["damaged_zones"] = nlohmann::ordered_json::array();
+    for (const auto& z : sum->zones) {
+      if (!damaged(z.state)) continue;
+      j["damaged_zones"].push_back({{"type", std::string(format::type_name(z.slot.type))},
+                                    {"index", z.slot.index},
+                                    {"offset", z.slot.offset},
+                                    {"state", std::string(format::state_name(z.state))},
+                                    {"detail", z.detail}});
+    }
+    j["summary"] = {{"zones", sum->zones.size()}, {"records", rows.size()}, {"damaged", bad}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "Source: " << source_line(*s) << "\n";
+    std::cout << "Layout: " << sum->layout.describe()
+              << (sum->layout_forced ? " (forced)" : " (discovered)") << "\n";
+    std::cout << "ABI:    " << sum->abi.name << (sum->abi_forced ? " (forced)" : "") << "\n";
+    for (const auto& n : sum->notes) std::cout << "Note:   " << n << "\n";
+    std::cout << "\n";
+    if (rows.empty()) {
+      std::cout << "No records.\n";
+    } else {
+      std::cout << fmt::format("{:<32} {:<7} {:>9} {:<9} {:<9} {:>5} {:<20} {:<10} {:>7}\n", "NAME",
+                               "TYPE", "OFFSET", "STATE", "REASON", "COUNT", "TIME", "COMPRESSED",
+                               "SIZE");
+      for (const auto& row : rows) {
+        const auto& r = row.rec;
+        std::string reason = r.kmsg ? std::string(format::reason_str(r.kmsg->reason)) : "-";
+        std::string count = r.kmsg ? std::to_string(r.kmsg->counter) : "-";
+        std::string time = r.kmsg ? iso_time(r.kmsg->tv_sec) : "-";
+        std::cout << fmt::format("{:<32} {:<7} {:>9} {:<9} {:<9} {:>5} {:<20} {:<10} {:>7}\n",
+                                 r.name, format::type_name(r.type), r.offset, state_word(r), reason,
+                                 count, time, r.compressed ? "yes" : "no", row.size);
+      }
+    }
+  }
+  return bad ? kExitFailure : kExitOk;
+}
+
+int run_show(const ReadArgs& a) {
+  ReadArgs b = a;
+  b.include_erased = true;  // NAME may name an erased record
+  auto s = open_session(b);
+  if (!s) return fail(s.error());
+  if (s->symbols) s->opts.symbols = &*s->symbols;
+  std::optional<Record> found;
+  auto sum = io::scan_partition(s->area.source(), s->opts, [&](Record&& r) {
+    if (!found && (r.name == a.name || (r.erased && r.name == a.name + ".erased")))
+      found = std::move(r);
+  });
+  if (!sum) return fail(sum.error());
+  if (!found) {
+    warn(fmt::format("{}: no record named '{}'; 'pstore-blk list' shows the names.",
+                     s->area.source().name(), a.name));
+    return kExitFailure;
+  }
+  std::cout.write(found->content.data(), static_cast<std::streamsize>(found->content.size()));
+  std::cout.flush();
+  if (found->state != ZoneState::kOk && !found->erased) {
+    warn(fmt::format("{}: {}: {}", s->area.source().name(), found->name, found->detail));
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+int run_extract(const ReadArgs& a) {
+  auto s = open_session(a);
+  if (!s) return fail(s.error());
+  if (s->symbols) s->opts.symbols = &*s->symbols;
+  if (auto r = io::ensure_directory(a.output_dir); !r) return fail(r.error());
+  std::optional<Error> write_error;
+  std::size_t written = 0;
+  auto sum = io::scan_partition(s->area.source(), s->opts, [&](Record&& r) {
+    if (write_error) return;
+    std::optional<std::int64_t> sec;
+    std::int64_t nsec = 0;
+    // pstore_mkfile(): only records with a time (dmesg) carry it as mtime.
+    if (r.kmsg && r.kmsg->tv_sec) {
+      sec = r.kmsg->tv_sec;
+      nsec = (r.kmsg->tv_nsec >= 0 && r.kmsg->tv_nsec < 1000000000) ? r.kmsg->tv_nsec : 0;
+    }
+    if (auto w = io::write_file(a.output_dir, r.name, r.content, 0600, sec, nsec); !w) {
+      write_error = w.error();
+      return;
+    }
+    ++written;
+    if (!r.salvaged.empty()) {
+      std::string base = r.name;
+      if (auto p = base.find(".enc.z"); p != std::string::npos) base.erase(p, 6);
+      auto w = io::write_file(a.output_dir, base + ".salvaged", r.salvaged, 0600, sec, nsec);
+      if (!w) write_error = w.error();
+    }
+  });
+  if (!sum) return fail(sum.error());
+  if (write_error) return fail(*write_error);
+  const std::size_t bad = report_damage(*s, *sum, false);
+  std::cerr << fmt::format("pstore-blk: {}: {} record(s) written to '{}'.\n",
+                           s->area.source().name(), written, a.output_dir);
+  return bad ? kExitFailure : kExitOk;
+}
+
+}  // namespace
+
+void attach_list(CLI::App& sub, std::function<int()>& action) {
+  auto a = std::make_shared<ReadArgs>();
+  add_common(sub, *a);
+  sub.add_flag("--json", a->json, "print one JSON document (keys documented in README.md)");
+  sub.add_flag("--include-erased", a->include_erased, "also list records erased through /sys/fs/pstore");
+  sub.callback([a, &action] { action = [a] { return run_list(*a); }; });
+}
+
+void attach_show(CLI::App& sub, std::function<int()>& action) {
+  auto a = std::make_shared<ReadArgs>();
+  add_common(sub, *a);
+  sub.add_option("NAME", a->name, "record name as 'list' prints it, e.g. dmesg-pstore_blk-0")->required();
+  sub.callback([a, &action] { action = [a] { return run_show(*a); }; });
+}
+
+void attach_extract(CLI::App& sub, std::function<int()>& action) {
+  auto a = std::make_shared<ReadArgs>();
+  add_common(sub, *a);
+  sub.add_option("-o,--output-dir", a->output_dir, "directory to write the records to (created 0700)")
+      ->required()
+      ->type_name("DIR");
+  sub.add_flag("--include-erased", a->include_erased,
+               "also recover erased records, as <name>.erased");
+  sub.callback([a, &action] { action = [a] { return run_extract(*a); }; });
+}
+
+}  // namespace psb::cli

@@ -1,0 +1,16 @@
+// Private to the cli layer: the subcommands' attach functions.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace psb::cli {
+
+void attach_list(CLI::App& sub, std::function<int()>& action);
+void attach_show(CLI::App& sub, std::function<int()>& action);
+void attach_extract(CLI::App& sub, std::function<int()>& action);
+
+}  // namespace psb::cli

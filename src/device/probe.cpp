@@ -1,0 +1,129 @@
+#include "pstore_blk/device/probe.hpp"
+
+#include <blkid/blkid.h>
+
+#include <cstring>
+
+#include "pstore_blk/format/discover.hpp"
+
+namespace psb::device {
+
+namespace {
+
+// RAII owner of a libblkid probe; never handed out.
+struct BlkidProbe {
+  blkid_probe pr = nullptr;
+  ~BlkidProbe() {
+    if (pr) blkid_free_probe(pr);
+  }
+};
+
+std::string str_or_empty(const char* s) { return s ? std::string(s) : std::string(); }
+
+// True when the first bytes of the range hold any pstore/zone signature.
+bool looks_like_pstore(const io::ByteSource& src) {
+  // The first zones may be unwritten (an idle pmsg zone): look at 1 MiB.
+  std::vector<std::byte> buf(1 << 20);
+  auto n = src.read_at(0, std::span(buf));
+  if (!n || *n < format::kProbeBytes) return false;
+  std::vector<format::SigHit> hits;
+  for (auto e : {format::Endian::kLittle, format::Endian::kBig}) {
+    format::find_signatures(format::Bytes(buf.data(), *n), 0, *n, e, hits, 1);
+    if (!hits.empty()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<DiskInfo> probe_partitions(const std::string& path) {
+  BlkidProbe p;
+  p.pr = blkid_new_probe_from_filename(path.c_str());
+  if (!p.pr) {
+    int err = errno ? errno : EIO;
+    return make_sys_error("Failed to probe '" + path + "'", err);
+  }
+  blkid_probe_enable_superblocks(p.pr, 0);
+  blkid_probe_enable_partitions(p.pr, 1);
+  blkid_probe_set_partitions_flags(p.pr, BLKID_PARTS_ENTRY_DETAILS);
+  DiskInfo info;
+  blkid_partlist ls = blkid_probe_get_partitions(p.pr);
+  if (!ls) return info;  // no partition table
+  blkid_parttable root = blkid_partlist_get_table(ls);
+  if (!root) return info;
+  info.pttype = str_or_empty(blkid_parttable_get_type(root));
+  info.ptuuid = str_or_empty(blkid_parttable_get_id(root));
+  const int n = blkid_partlist_numof_partitions(ls);
+  for (int i = 0; i < n; ++i) {
+    blkid_partition par = blkid_partlist_get_partition(ls, i);
+    if (!par) continue;
+    PartitionInfo pi;
+    pi.number = blkid_partition_get_partno(par);
+    pi.start = static_cast<std::uint64_t>(blkid_partition_get_start(par)) * 512;
+    pi.size = static_cast<std::uint64_t>(blkid_partition_get_size(par)) * 512;
+    pi.name = str_or_empty(blkid_partition_get_name(par));
+    pi.uuid = str_or_empty(blkid_partition_get_uuid(par));
+    if (const char* t = blkid_partition_get_type_string(par)) {
+      pi.type = t;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%x", blkid_partition_get_type(par));
+      pi.type = hex;
+    }
+    // An MBR extended-partition container is not a candidate.
+    if (blkid_partition_is_extended(par)) continue;
+    info.partitions.push_back(std::move(pi));
+  }
+  return info;
+}
+
+Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> partition) {
+  PstoreArea area;
+  auto f = io::FileSource::open(path);
+  if (!f) return f.error();
+  area.file = std::move(*f);
+  auto disk = probe_partitions(path);
+  if (!disk) return disk.error();
+  area.pttype = disk->pttype;
+
+  auto use = [&](const PartitionInfo& p, std::string how) -> Result<PstoreArea> {
+    area.partition = p;
+    area.slice = std::make_unique<io::SliceSource>(
+        *area.file, p.start, p.size, path + " partition " + std::to_string(p.number));
+    area.how = std::move(how);
+    return std::move(area);
+  };
+
+  if (disk->pttype.empty() || disk->partitions.empty()) {
+    if (partition)
+      return make_error(Errc::kNotFound,
+                        "'" + path + "' has no partition table; --partition cannot be used");
+    area.how = "no partition table: reading the source as the pstore partition";
+    return area;
+  }
+  if (partition) {
+    for (const auto& p : disk->partitions)
+      if (p.number == *partition) return use(p, "partition " + std::to_string(p.number) + " as requested");
+    return make_error(Errc::kNotFound, "'" + path + "' has no partition " + std::to_string(*partition));
+  }
+  for (const auto& p : disk->partitions)
+    if (p.name == "pstore")
+      return use(p, "GPT partition named \"pstore\"");
+  std::vector<const PartitionInfo*> with_sig;
+  for (const auto& p : disk->partitions) {
+    io::SliceSource s(*area.file, p.start, p.size, path);
+    if (looks_like_pstore(s)) with_sig.push_back(&p);
+  }
+  if (with_sig.size() == 1)
+    return use(*with_sig.front(), "the only partition starting with a pstore/zone signature");
+  if (with_sig.empty())
+    return make_error(Errc::kNotFound,
+                      "'" + path + "': no partition is named \"pstore\" or starts with a pstore/zone "
+                      "signature; pick one with --partition N");
+  std::string nums;
+  for (auto* p : with_sig) nums += (nums.empty() ? "" : ", ") + std::to_string(p->number);
+  return make_error(Errc::kInvalidArgument, "'" + path + "': several partitions carry pstore/zone "
+                                            "signatures (" + nums + "); pick one with --partition N");
+}
+
+}  // namespace psb::device

@@ -1,0 +1,249 @@
+#include "pstore_blk/format/discover.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+namespace psb::format {
+
+namespace {
+
+std::optional<RecordType> type_from_sig(std::uint32_t sig) {
+  switch (sig ^ PSZ_SIG) {
+    case 0: return RecordType::kDmesg;
+    case 2: return RecordType::kConsole;
+    case 3: return RecordType::kFtrace;
+    case 7: return RecordType::kPmsg;
+    default: return std::nullopt;
+  }
+}
+
+std::string kib(std::uint64_t v) {
+  return v % 1024 == 0 ? std::to_string(v / 1024) + " KiB" : std::to_string(v) + " bytes";
+}
+
+}  // namespace
+
+void find_signatures(Bytes chunk, std::uint64_t chunk_offset, std::uint64_t report_limit,
+                     Endian e, std::vector<SigHit>& out, std::size_t max_hits) {
+  // Common 3 bytes of every PSZ_SIG ^ type: LE "BGC" at +1, BE "CGB" at +0.
+  const char* pat = e == Endian::kLittle ? "BGC" : "CGB";
+  const std::size_t pat_at = e == Endian::kLittle ? 1 : 0;
+  const char* base = reinterpret_cast<const char*>(chunk.data());
+  std::size_t pos = 0;
+  while (pos + 3 <= chunk.size() && out.size() < max_hits) {
+    const void* m = memmem(base + pos, chunk.size() - pos, pat, 3);
+    if (!m) break;
+    const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(m) - base);
+    pos = at + 1;
+    if (at < pat_at) continue;
+    const std::size_t zone = at - pat_at;
+    if (chunk_offset + zone >= report_limit) break;
+    Bytes view = chunk.subspan(zone);
+    auto h = parse_zone_header(view, e);
+    if (!h) continue;
+    auto t = type_from_sig(h->sig);
+    if (!t) continue;
+    if (h->datalen < 0 || h->start < 0) continue;
+    SigHit hit;
+    hit.offset = chunk_offset + zone;
+    hit.type = *t;
+    hit.header = *h;
+    const std::size_t n = std::min(view.size(), kProbeBytes);
+    std::memcpy(hit.raw.data(), view.data(), n);
+    if (*t == RecordType::kDmesg) {
+      ByteReader r(Bytes(hit.raw), e);
+      if (r.u32(kZoneHeaderSize) != PSTORE_KMSG_HEADER_MAGIC) continue;
+    } else if (h->start > h->datalen && h->datalen != 0) {
+      // Rings keep start <= datalen; anything else is a stray match.
+      continue;
+    }
+    out.push_back(hit);
+  }
+}
+
+std::optional<Abi> guess_abi(const SigHit& hit, Endian e) {
+  for (const Abi& a : Abi::presets()) {
+    if (a.endian != e) continue;
+    auto k = parse_kmsg_header(Bytes(hit.raw), a);
+    if (!k || k->magic != PSTORE_KMSG_HEADER_MAGIC) continue;
+    if (k->compressed > 1 || k->reason > 5) continue;
+    if (k->tv_nsec < 0 || k->tv_nsec >= 1000000000) continue;
+    if (a.kmsg_header_size == 40) {
+      // The 4 bytes after magic are padding (zero: kzalloc'd buffer); on
+      // i386 they are the low half of tv_sec.
+      ByteReader r(Bytes(hit.raw), e);
+      if (r.u32(kZoneHeaderSize + 4) != 0u) continue;
+    }
+    return a;
+  }
+  return std::nullopt;
+}
+
+DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t total_size,
+                                 const std::optional<Abi>& forced_abi) {
+  DiscoveredLayout d;
+  d.abi = forced_abi.value_or(Abi::x86_64());
+  d.layout.total_size = total_size;
+  const std::uint64_t T = std::min(total_size, kMaxTotalSize);
+
+  std::vector<const SigHit*> dm, pm, co, ft;
+  for (const auto& h : hits) {
+    switch (h.type) {
+      case RecordType::kDmesg: dm.push_back(&h); break;
+      case RecordType::kPmsg: pm.push_back(&h); break;
+      case RecordType::kConsole: co.push_back(&h); break;
+      case RecordType::kFtrace: ft.push_back(&h); break;
+    }
+  }
+  d.found = !hits.empty();
+  if (!d.found) {
+    d.layout.kmsg_size = 64 * 1024;
+    d.notes.push_back("no pstore/zone signature found; assuming the default 64 KiB kmsg zones");
+    return d;
+  }
+
+  if (!forced_abi) {
+    if (!dm.empty()) {
+      // Use the ABI that fits most dmesg hits.
+      std::optional<Abi> best;
+      int best_n = -1;
+      for (const Abi& a : Abi::presets()) {
+        int n = 0;
+        for (const SigHit* h : dm) {
+          auto g = guess_abi(*h, a.endian);
+          if (g && g->name == a.name) ++n;
+        }
+        if (n > best_n) { best_n = n; best = a; }
+      }
+      if (best && best_n > 0) {
+        d.abi = *best;
+        d.notes.push_back("ABI " + std::string(d.abi.name) + " guessed from the kmsg headers" +
+                          (d.abi.kmsg_header_size == 40
+                               ? std::string(" (40-byte header: also fits arm64 and 32-bit ARM)")
+                               : std::string(" (28-byte header)")));
+      } else {
+        d.notes.push_back("ABI not recognised from the kmsg headers; using x86_64");
+      }
+    } else {
+      d.notes.push_back("no kmsg header to guess the ABI from; using x86_64");
+    }
+  }
+
+  // The ring zones before the kmsg area, in the kernel's order.
+  const std::uint64_t first_dm = dm.empty() ? T : dm.front()->offset;
+  auto before = [&](const std::vector<const SigHit*>& v) {
+    std::vector<const SigHit*> r;
+    for (auto* h : v)
+      if (h->offset < first_dm) r.push_back(h);
+    return r;
+  };
+  pm = before(pm);
+  co = before(co);
+  ft = before(ft);
+  const bool has_pmsg = !pm.empty() && pm.front()->offset == 0;
+  const std::uint64_t console_at = co.empty() ? 0 : co.front()->offset;
+  std::uint64_t front_min = 0;  // lowest possible end of the ring zones
+
+  // ftrace: per-CPU zones of f bytes.
+  std::uint64_t f = 0, ft_first = 0;
+  unsigned ft_count = 0;
+  if (!ft.empty()) {
+    ft_first = ft.front()->offset;
+    if (ft.size() >= 2) {
+      std::uint64_t g = 0;
+      for (std::size_t i = 1; i < ft.size(); ++i) g = std::gcd(g, ft[i]->offset - ft[i - 1]->offset);
+      f = g;
+    } else {
+      const auto& h = ft.front()->header;
+      f = kZoneHeaderSize + static_cast<std::uint64_t>(std::max(h.datalen, h.start));
+      d.notes.push_back("only one ftrace zone found; its size is a lower bound");
+    }
+    ft_count = static_cast<unsigned>((ft.back()->offset - ft_first) / f + 1);
+    front_min = ft.back()->offset + f;
+  } else if (!co.empty()) {
+    front_min = console_at + kZoneHeaderSize +
+                static_cast<std::uint64_t>(std::max(co.front()->header.datalen, 0));
+  } else if (has_pmsg) {
+    front_min = kZoneHeaderSize + static_cast<std::uint64_t>(std::max(pm.front()->header.datalen, 0));
+  }
+
+  // kmsg zone size: the gcd of the distances between dmesg headers.
+  std::uint64_t K = 0;
+  if (dm.size() >= 2) {
+    std::uint64_t g = 0;
+    for (std::size_t i = 1; i < dm.size(); ++i) g = std::gcd(g, dm[i]->offset - dm[i - 1]->offset);
+    K = g;
+    d.notes.push_back("kmsg zone size " + kib(K) + " from the spacing of " +
+                      std::to_string(dm.size()) + " kmsg headers");
+  } else if (dm.size() == 1) {
+    const std::uint64_t need = kZoneHeaderSize + static_cast<std::uint64_t>(std::max(dm.front()->header.datalen, 0));
+    K = 64 * 1024;
+    while (K < need) K *= 2;
+    d.notes.push_back("one kmsg header only: assuming kmsg zones of " + kib(K) +
+                      " (pass --kmsg-size if pstore_blk.kmsg_size differed)");
+  }
+  if (K != 0) {
+    for (auto* h : dm) {
+      const std::uint64_t need = kZoneHeaderSize + static_cast<std::uint64_t>(std::max(h->header.datalen, 0));
+      if (need > K) {
+        d.notes.push_back("a kmsg record at offset " + std::to_string(h->offset) +
+                          " is larger than the guessed zone size");
+        break;
+      }
+    }
+  }
+
+  // Base of the kmsg area: the lowest offset >= the ring zones' end that is
+  // congruent to the first kmsg header modulo K.
+  std::uint64_t base = first_dm;
+  if (K != 0) {
+    base = first_dm % K;
+    if (base < front_min) base += (front_min - base + K - 1) / K * K;
+    if (base > first_dm) base = first_dm;
+  }
+
+  // Front zone sizes.
+  std::uint64_t P = 0, C = 0, F = 0;
+  const std::uint64_t ring_end = dm.empty() ? std::max(front_min, T) : base;
+  std::uint64_t after_console = ft.empty() ? ring_end : ft_first;
+  if (!co.empty()) {
+    P = console_at;  // a console zone at c > 0 means a pmsg zone of c bytes
+    C = after_console - console_at;
+  } else if (has_pmsg) {
+    P = after_console;
+  }
+  if (!ft.empty()) {
+    F = f * ft_count;
+    if (ring_end > ft_first + F && !dm.empty()) {
+      // More CPU zones than were written: stretch to the kmsg base.
+      ft_count = static_cast<unsigned>((ring_end - ft_first) / f);
+      F = f * ft_count;
+    }
+    d.notes.push_back("ftrace: " + std::to_string(ft_count) + " CPU zone(s) of " +
+                      std::to_string(f) + " bytes");
+  }
+  if (dm.empty()) {
+    // No kmsg area seen: the ring zones run to the end; kmsg is off or unwritten.
+    if (!ft.empty()) {
+    } else if (!co.empty() && C == 0) {
+      C = T - console_at;
+    }
+    d.notes.push_back("no kmsg record found; kmsg zones not located");
+  }
+  if (P || C || F) {
+    d.notes.push_back("ring zones: pmsg " + kib(P) + ", console " + kib(C) + ", ftrace " + kib(F));
+  } else if (base != 0 && !dm.empty()) {
+    d.notes.push_back("kmsg area starts at " + std::to_string(base) +
+                      " with no ring zone signature before it; assuming an unwritten pmsg zone");
+    P = base;
+  }
+  d.layout.pmsg_size = P;
+  d.layout.console_size = C;
+  d.layout.ftrace_size = F;
+  d.layout.nr_cpus = ft_count ? ft_count : 1;
+  d.layout.kmsg_size = K;
+  return d;
+}
+
+}  // namespace psb::format
