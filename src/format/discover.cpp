@@ -194,14 +194,12 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
     }
   }
 
-  // Base of the kmsg area: the lowest offset >= the ring zones' end that is
-  // congruent to the first kmsg header modulo K.
+  // Base of the kmsg area. On a device that started empty, pstore/zone
+  // writes kmsg zone 0 first (kmsg_write_cnt starts at 0 and only moves on
+  // round-robin), so the first kmsg header found is zone 0. Spacing alone
+  // cannot tell, e.g. with 32 KiB kmsg zones behind a 64 KiB ftrace area.
   std::uint64_t base = first_dm;
-  if (K != 0) {
-    base = first_dm % K;
-    if (base < front_min) base += (front_min - base + K - 1) / K * K;
-    if (base > first_dm) base = first_dm;
-  }
+  (void)front_min;
 
   // Front zone sizes.
   std::uint64_t P = 0, C = 0, F = 0;
@@ -214,6 +212,10 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
     P = after_console;
   }
   if (!ft.empty()) {
+    if (ft.size() == 1 && !dm.empty() && ring_end > ft_first) {
+      // One CPU zone seen: assume it is the only one and runs to the kmsg area.
+      f = ring_end - ft_first;
+    }
     F = f * ft_count;
     if (ring_end > ft_first + F && !dm.empty()) {
       // More CPU zones than were written: stretch to the kmsg base.

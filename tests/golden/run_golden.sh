@@ -1,1 +1,163 @@
-exit 0
+#!/bin/bash
+# Golden tests on kernel-written fixtures: every record `pstore-blk extract`
+# writes must be byte-identical to the file the kernel itself showed in
+# /sys/fs/pstore (fixtures/kernel/<case>/sysfs-pstore/), with the same name
+# and, for dmesg, the same mtime. Also checks `list` against expected.txt
+# (our own rendering; PSB_UPDATE_GOLDEN=1 rewrites it) and that the image is
+# never modified.
+#
+# usage: run_golden.sh PSTORE_BLK_BINARY FIXTURES_DIR [CASE...]
+set -euo pipefail
+
+bin=$(realpath "$1")
+fixtures=$(realpath "$2")
+shift 2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+pass=0
+fail=0
+failed_cases=()
+
+note() { printf '%s\n' "$*" >&2; }
+
+param() { # param FILE KEY -> value or empty
+  sed -n "s/^$2=//p" "$1" | head -n1
+}
+
+check_case() {
+  local dir=$1 name
+  name=$(basename "$dir")
+  local work="$tmp/$name"
+  mkdir -p "$work"
+  xz -dc "$dir/image.bin.xz" >"$work/image.bin"
+  local sum_before sum_after
+  sum_before=$(sha256sum <"$work/image.bin")
+  local extra=()
+  if [[ -f "$dir/System.map.xz" ]]; then
+    xz -dc "$dir/System.map.xz" >"$work/System.map"
+    extra+=(--system-map "$work/System.map")
+  fi
+
+  local ok=1
+  # 1. Discovered layout.
+  compare_extract "$dir" "$work" discovered "${extra[@]}" || ok=0
+  # 2. Layout forced from the module parameters the kernel used.
+  local p="$dir/params.conf" forced=()
+  forced+=(--kmsg-size "$(param "$p" kmsg_size)" --pmsg-size "$(param "$p" pmsg_size)")
+  forced+=(--console-size "$(param "$p" console_size)" --ftrace-size "$(param "$p" ftrace_size)")
+  forced+=(--cpus "$(param "$p" nr_cpus)" --abi "$(param "$p" abi)")
+  if [[ "$(param "$p" source)" == disk ]]; then
+    forced+=(--partition "$(param "$p" partition)")
+  fi
+  compare_extract "$dir" "$work" forced "${extra[@]}" "${forced[@]}" || ok=0
+  # 3. Erased records come back with --include-erased.
+  if [[ -d "$dir/erased" ]]; then
+    rm -rf "$work/out-erased"
+    "$bin" extract "$work/image.bin" -o "$work/out-erased" --include-erased "${extra[@]}" 2>"$work/erased.err" || true
+    local f
+    for f in "$dir"/erased/*; do
+      local b
+      b=$(basename "$f")
+      if ! cmp -s "$f" "$work/out-erased/$b.erased"; then
+        note "FAIL $name: erased record $b not recovered byte-identically"
+        ok=0
+      fi
+    done
+  fi
+  # 4. `list` output is stable (our rendering; reviewed in diffs).
+  (cd "$work" && "$bin" list image.bin "${extra[@]}" >list.txt 2>list.err) || true
+  if [[ "${PSB_UPDATE_GOLDEN:-0}" == 1 ]]; then
+    cp "$work/list.txt" "$dir/expected.txt"
+  elif [[ -f "$dir/expected.txt" ]]; then
+    if ! diff -u "$dir/expected.txt" "$work/list.txt" >&2; then
+      note "FAIL $name: list output differs from expected.txt (PSB_UPDATE_GOLDEN=1 to accept)"
+      ok=0
+    fi
+  else
+    note "FAIL $name: no expected.txt (run with PSB_UPDATE_GOLDEN=1)"
+    ok=0
+  fi
+  # 5. JSON parses and agrees on the record count.
+  if ! "$bin" list --json "$work/image.bin" "${extra[@]}" 2>/dev/null |
+      python3 -c 'import json,sys; d=json.load(sys.stdin); n=len(d["records"]); sys.exit(0 if n==int(sys.argv[1]) else 1)' \
+        "$(ls "$dir/sysfs-pstore" | wc -l)"; then
+    note "FAIL $name: list --json does not parse or has the wrong record count"
+    ok=0
+  fi
+  sum_after=$(sha256sum <"$work/image.bin")
+  if [[ "$sum_before" != "$sum_after" ]]; then
+    note "FAIL $name: the image changed"
+    ok=0
+  fi
+  if ((ok)); then
+    pass=$((pass + 1))
+    note "ok   $name"
+  else
+    fail=$((fail + 1))
+    failed_cases+=("$name")
+  fi
+}
+
+compare_extract() { # DIR WORK LABEL [ARGS...]
+  local dir=$1 work=$2 label=$3
+  shift 3
+  local out="$work/out-$label"
+  rm -rf "$out"
+  if ! "$bin" extract "$work/image.bin" -o "$out" "$@" 2>"$work/$label.err"; then
+    note "FAIL $(basename "$dir") ($label): extract exited non-zero:"
+    cat "$work/$label.err" >&2
+    return 1
+  fi
+  local rc=0
+  if ! diff <(ls "$dir/sysfs-pstore") <(ls "$out") >&2; then
+    note "FAIL $(basename "$dir") ($label): file set differs from the kernel's"
+    rc=1
+  fi
+  local f
+  for f in "$dir"/sysfs-pstore/*; do
+    [[ -e "$f" ]] || continue
+    local b
+    b=$(basename "$f")
+    [[ -f "$out/$b" ]] || continue
+    if ! cmp -s "$f" "$out/$b"; then
+      note "FAIL $(basename "$dir") ($label): $b differs from the kernel's file"
+      cmp "$f" "$out/$b" >&2 || true
+      rc=1
+    fi
+    if [[ "$(stat -c %a "$out/$b")" != 600 ]]; then
+      note "FAIL $(basename "$dir") ($label): $b is not mode 0600"
+      rc=1
+    fi
+  done
+  # dmesg files carry the dump time as mtime.
+  local fname mtime size
+  while read -r fname mtime size; do
+    [[ "$fname" == dmesg-* ]] || continue
+    [[ -f "$out/$fname" ]] || continue
+    if [[ "$(stat -c %Y "$out/$fname")" != "$mtime" ]]; then
+      note "FAIL $(basename "$dir") ($label): $fname mtime $(stat -c %Y "$out/$fname") != kernel's $mtime"
+      rc=1
+    fi
+  done <"$dir/sysfs-pstore.list"
+  return $rc
+}
+
+cases=("$@")
+if ((${#cases[@]} == 0)); then
+  for d in "$fixtures"/kernel/*/; do
+    [[ -f "$d/image.bin.xz" && -d "$d/sysfs-pstore" ]] && cases+=("$(basename "$d")")
+  done
+fi
+if ((${#cases[@]} == 0)); then
+  note "no kernel fixtures found under $fixtures/kernel"
+  exit 1
+fi
+for c in "${cases[@]}"; do
+  check_case "$fixtures/kernel/$c"
+done
+echo "golden: ${pass} passed, ${fail} failed"
+if ((fail)); then
+  note "failed: ${failed_cases[*]}"
+  exit 1
+fi

@@ -1,0 +1,363 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # variables are set here for the scripts that source this file
+# Shared helpers for the pstore-blk real-kernel harness (tests/vm/).
+#
+# Source it from bash scripts that run with `set -euo pipefail`:
+#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#
+# Everything downloaded or built (Debian .debs, unpacked kernels, the custom
+# kernel build, initramfs images) lives OUTSIDE the repository, in
+#   ${PSB_VM_CACHE:-$HOME/.cache/pstore-blk-vm}
+# Nothing is ever installed on the host from the kernel packages: they are
+# fetched with `apt-get download` and unpacked with `dpkg -x`.
+
+PSB_VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PSB_REPO_DIR=$(cd "$PSB_VM_DIR/../.." && pwd)
+PSB_CACHE=${PSB_VM_CACHE:-${HOME:-/root}/.cache/pstore-blk-vm}
+PSB_QEMU=${PSB_QEMU:-qemu-system-x86_64}
+# Seconds one QEMU boot may take before it is killed and counted as a failure.
+PSB_BOOT_TIMEOUT=${PSB_BOOT_TIMEOUT:-240}
+
+psb_log() { printf '[psb-vm] %s\n' "$*" >&2; }
+psb_die() { printf '[psb-vm] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# psb_need_cmds CMD... : fail loudly, naming the Debian package, when a tool is missing.
+psb_need_cmds() {
+    local c missing=()
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+    done
+    if ((${#missing[@]})); then
+        psb_die "missing host tools: ${missing[*]} (Debian 12: apt-get install qemu-system-x86 busybox-static xz-utils cpio kmod fdisk e2fsprogs make gcc-12 bc flex bison libelf-dev libssl-dev)"
+    fi
+}
+
+# psb_apt_download PKG... : download .debs into the cache (no install). Idempotent.
+psb_apt_download() {
+    local dir=$PSB_CACHE/debs pkg have
+    mkdir -p "$dir"
+    for pkg in "$@"; do
+        if [[ $pkg == *=* ]]; then
+            have=$(find "$dir" -maxdepth 1 -name "${pkg%%=*}_${pkg#*=}_*.deb" -print -quit)
+        else
+            have=$(find "$dir" -maxdepth 1 -name "${pkg}_*.deb" -print -quit)
+        fi
+        if [[ -n $have ]]; then
+            continue
+        fi
+        psb_log "apt-get download $pkg"
+        # _apt cannot write into root's cache: download as is, quietly.
+        (cd "$dir" && apt-get download -q "$pkg" >/dev/null 2>&1) \
+            || (cd "$dir" && apt-get download "$pkg") \
+            || psb_die "apt-get download $pkg failed (is 'apt-get update' done and the Debian registry reachable?)"
+    done
+}
+
+# psb_deb_path PKG : path of the cached .deb of PKG (newest if several).
+psb_deb_path() {
+    local f
+    f=$(find "$PSB_CACHE/debs" -maxdepth 1 -name "${1}_*.deb" | sort -V | tail -n1)
+    [[ -n $f ]] || psb_die "no cached .deb for $1"
+    printf '%s\n' "$f"
+}
+
+# psb_default_abi : the ABI that linux-image-amd64 depends on, e.g. 6.1.0-56
+psb_default_abi() {
+    local dep
+    dep=$(apt-cache depends linux-image-amd64 2>/dev/null \
+        | sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*\)-amd64$/\1/p' | head -n1)
+    [[ -n $dep ]] || psb_die "cannot find the ABI linux-image-amd64 depends on (run apt-get update, or set PSB_KERNEL_ABI=6.1.0-NN)"
+    printf '%s\n' "$dep"
+}
+
+# Paths of the stock kernel for ABI $1 (set by psb_stock_paths).
+psb_stock_paths() {
+    local abi=$1
+    PSB_STOCK_ROOT=$PSB_CACHE/stock/$abi/root
+    PSB_STOCK_KREL=$abi-amd64
+    PSB_STOCK_KERNEL=$PSB_STOCK_ROOT/boot/vmlinuz-$PSB_STOCK_KREL
+    PSB_STOCK_MODDIR=$PSB_STOCK_ROOT/lib/modules/$PSB_STOCK_KREL
+    PSB_STOCK_OOPS_KO=$PSB_CACHE/stock/$abi/psb_oops.ko
+}
+
+# Paths of the custom kernel (set by psb_custom_paths); built by build-custom-kernel.sh.
+psb_custom_paths() {
+    PSB_CUSTOM_OUT=$PSB_CACHE/custom/out
+    PSB_CUSTOM_KERNEL=$PSB_CUSTOM_OUT/bzImage
+    PSB_CUSTOM_SYSMAP=$PSB_CUSTOM_OUT/System.map
+    PSB_CUSTOM_CONFIG=$PSB_CUSTOM_OUT/config
+}
+
+# ---------------------------------------------------------------------------
+# initramfs
+# ---------------------------------------------------------------------------
+
+# psb_module_chain MODDIR KREL MODULE... : print the .ko paths (relative to
+# MODDIR) needed for the given modules, dependencies first, no duplicates.
+psb_module_chain() {
+    local moddir=$1 krel=$2
+    shift 2
+    local basedir=${moddir%/lib/modules/*}
+    local m line f
+    declare -A seen=()
+    for m in "$@"; do
+        # modprobe --show-depends prints "insmod /path/x.ko" lines, deps first.
+        while read -r line; do
+            [[ $line == insmod\ * ]] || continue
+            f=${line#insmod }
+            f=${f%% *}
+            f=${f#"$moddir"/}
+            if [[ -z ${seen[$f]:-} ]]; then
+                seen[$f]=1
+                printf '%s\n' "$f"
+            fi
+        done < <(modprobe -d "$basedir" -S "$krel" --show-depends "$m" 2>/dev/null \
+            || psb_die "modprobe --show-depends $m failed in $moddir")
+    done
+}
+
+# psb_build_initramfs OUT.cpio.gz INIT_SCRIPT JOB_CONF [KO_FILE...]
+# A busybox-static initramfs: /init = INIT_SCRIPT, /etc/psb/job.conf = JOB_CONF,
+# modules in /lib/psb/NN-name.ko (loaded in that order by the init script).
+psb_build_initramfs() {
+    local out=$1 init=$2 job=$3
+    shift 3
+    local tmp n=10 ko base
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/psb-initramfs.XXXXXX")
+    mkdir -p "$tmp"/{bin,sbin,dev,proc,sys,tmp,mnt,lib/psb,export,etc/psb}
+    cp "$job" "$tmp/etc/psb/job.conf"
+    cp /bin/busybox "$tmp/bin/busybox"
+    ln -s busybox "$tmp/bin/sh"
+    cp "$init" "$tmp/init"
+    chmod 0755 "$tmp/init"
+    for ko in "$@"; do
+        base=$(basename "$ko")
+        base=${base%.xz}
+        if [[ $ko == *.xz ]]; then
+            xz -dc "$ko" >"$tmp/lib/psb/$n-$base"
+        else
+            cp "$ko" "$tmp/lib/psb/$n-$base"
+        fi
+        n=$((n + 1))
+    done
+    (cd "$tmp" && find . -print0 | LC_ALL=C sort -z \
+        | cpio --null -o -H newc --owner 0:0 --quiet) | gzip -9n >"$out.tmp"
+    mv "$out.tmp" "$out"
+    rm -rf "$tmp"
+}
+
+# ---------------------------------------------------------------------------
+# QEMU
+# ---------------------------------------------------------------------------
+
+# psb_qemu_run KERNEL INITRD CMDLINE LOG NCPUS DISK [EXPORT_DISK]
+# Boots once; DISK becomes /dev/vda (PCI slot 4), EXPORT_DISK /dev/vdb (slot 5).
+# Serial console to LOG.  Fails if the guest does not power off within
+# PSB_BOOT_TIMEOUT seconds or if QEMU fails.
+psb_qemu_run() {
+    local kernel=$1 initrd=$2 cmdline=$3 log=$4 ncpus=$5 disk=$6 export_disk=${7:-}
+    local accel=${PSB_QEMU_ACCEL:-tcg}
+    local -a args=(
+        -accel "$accel" -m 512 -smp "$ncpus" -nographic -no-reboot
+        -kernel "$kernel" -initrd "$initrd" -append "$cmdline"
+        -serial "file:$log" -monitor none -display none
+        -drive "file=$disk,format=raw,if=none,id=d0,cache=writeback"
+        -device "virtio-blk-pci,drive=d0,addr=0x4"
+    )
+    if [[ -n $export_disk ]]; then
+        args+=(-drive "file=$export_disk,format=raw,if=none,id=d1"
+            -device "virtio-blk-pci,drive=d1,addr=0x5")
+    fi
+    local t0 t1 rc=0
+    t0=$(date +%s.%N)
+    timeout --kill-after=10 "$PSB_BOOT_TIMEOUT" "$PSB_QEMU" "${args[@]}" \
+        </dev/null >"$log.qemu" 2>&1 || rc=$?
+    t1=$(date +%s.%N)
+    PSB_LAST_BOOT_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
+    if ((rc == 124 || rc == 137)); then
+        psb_die "QEMU boot timed out after ${PSB_BOOT_TIMEOUT}s (serial log: $log)"
+    elif ((rc != 0)); then
+        cat "$log.qemu" >&2 || true
+        psb_die "QEMU failed with exit code $rc (serial log: $log)"
+    fi
+    if ! grep -q 'PSB-DONE' "$log"; then
+        tail -n 40 "$log" >&2 || true
+        psb_die "guest did not finish its job (no PSB-DONE marker; serial log: $log)"
+    fi
+    if grep -q 'PSB-FAIL' "$log"; then
+        grep 'PSB-FAIL' "$log" >&2 || true
+        psb_die "guest job reported a failure (serial log: $log)"
+    fi
+    psb_log "boot finished in ${PSB_LAST_BOOT_SECONDS}s ($log)"
+}
+
+# psb_make_export_disk PATH : an empty 32 MiB disk the guest writes a tar to.
+psb_make_export_disk() {
+    rm -f "$1"
+    truncate -s "${PSB_EXPORT_MIB:-32}M" "$1"
+}
+
+# psb_unpack_export DISK DIR : extract the guest's tar from the export disk.
+psb_unpack_export() {
+    mkdir -p "$2"
+    tar -xf "$1" -C "$2" || psb_die "cannot read the guest's export tar from $1"
+}
+
+# ---------------------------------------------------------------------------
+# Scenarios (tests/vm/scenarios/<name>.scenario, shell-sourceable)
+# ---------------------------------------------------------------------------
+# Variables a scenario may set (defaults below):
+#   PSB_DESCRIPTION  one line for PROVENANCE.md
+#   PSB_KERNEL       stock | custom   (custom = build-custom-kernel.sh, all built in)
+#   PSB_LABEL        gpt | dos | none (none: the image is the bare partition)
+#   PSB_DISK_MIB     whole-disk size in MiB (gpt/dos)
+#   PSB_PARTS        sfdisk partition lines (one per line, no header)
+#   PSB_LABEL_ID     sfdisk label-id (disk GUID / dos id), for reproducible images
+#   PSB_PSTORE_PART  1-based number of the pstore partition (gpt/dos)
+#   PSB_EXT4_PART    optional partition number to format as ext4
+#   PSB_PART_KIB     image size in KiB when PSB_LABEL=none
+#   PSB_BLK_PARAMS   pstore_blk parameters without blkdev, e.g. "kmsg_size=64 best_effort=y"
+#                    (module: insmod args; custom kernel: pstore_blk.* on the cmdline)
+#   PSB_BLKDEV       override blkdev (default /dev/vda or /dev/vda<N>)
+#   PSB_CMDLINE      extra kernel command line
+#   PSB_EVENTS       writer-boot events (see guest-init.sh)
+#   PSB_ERASE        files to rm in an erase boot (none: no erase boot)
+#   PSB_NCPUS        vCPUs
+#   PSB_TCG_SINGLE   1: -accel tcg,thread=single (needed with function tracing)
+psb_scenario_defaults() {
+    PSB_DESCRIPTION=""
+    PSB_KERNEL=stock
+    PSB_LABEL=gpt
+    PSB_DISK_MIB=8
+    PSB_PARTS=""
+    PSB_LABEL_ID=""
+    PSB_PSTORE_PART=1
+    PSB_EXT4_PART=""
+    PSB_PART_KIB=1024
+    PSB_BLK_PARAMS="kmsg_size=64 best_effort=y"
+    PSB_BLKDEV=""
+    PSB_CMDLINE=""
+    PSB_EVENTS=""
+    PSB_ERASE=""
+    PSB_NCPUS=1
+    PSB_TCG_SINGLE=0
+}
+
+# psb_load_scenario NAME|PATH
+psb_load_scenario() {
+    local f=$1
+    [[ -f $f ]] || f=$PSB_VM_DIR/scenarios/$1.scenario
+    [[ -f $f ]] || psb_die "no scenario $1 (looked for $f)"
+    psb_scenario_defaults
+    PSB_SCENARIO=$(basename "$f" .scenario)
+    PSB_SCENARIO_FILE=$f
+    # shellcheck source=/dev/null
+    . "$f"
+    case $PSB_LABEL in gpt | dos | none) ;; *) psb_die "$f: PSB_LABEL must be gpt, dos or none" ;; esac
+    case $PSB_KERNEL in stock | custom) ;; *) psb_die "$f: PSB_KERNEL must be stock or custom" ;; esac
+    if [[ -z $PSB_BLKDEV ]]; then
+        if [[ $PSB_LABEL == none ]]; then PSB_BLKDEV=/dev/vda; else PSB_BLKDEV=/dev/vda$PSB_PSTORE_PART; fi
+    fi
+}
+
+# psb_prepare_kernel : sets PSB_KERNEL_IMAGE, PSB_KERNEL_PACKAGE, PSB_KOS (array)
+psb_prepare_kernel() {
+    PSB_KOS=()
+    if [[ $PSB_KERNEL == stock ]]; then
+        local abi
+        abi=$("$PSB_VM_DIR/fetch-kernel.sh" "${PSB_KERNEL_ABI:-}" | tail -n1)
+        psb_stock_paths "$abi"
+        PSB_KERNEL_IMAGE=$PSB_STOCK_KERNEL
+        PSB_KERNEL_PACKAGE=$(cat "$PSB_CACHE/stock/$abi/PACKAGE")
+        local m
+        while read -r m; do
+            PSB_KOS+=("$PSB_STOCK_MODDIR/$m")
+        done < <(psb_module_chain "$PSB_STOCK_MODDIR" "$PSB_STOCK_KREL" virtio_pci virtio_blk pstore_blk)
+        PSB_KOS+=("$PSB_STOCK_OOPS_KO")
+    else
+        psb_custom_paths
+        [[ -f $PSB_CUSTOM_KERNEL ]] || "$PSB_VM_DIR/build-custom-kernel.sh"
+        [[ -f $PSB_CUSTOM_KERNEL ]] || psb_die "custom kernel not built ($PSB_CUSTOM_KERNEL)"
+        PSB_KERNEL_IMAGE=$PSB_CUSTOM_KERNEL
+        PSB_KERNEL_PACKAGE="custom $(cat "$PSB_CUSTOM_OUT/VERSION") from $(cat "$PSB_CUSTOM_OUT/SOURCE")"
+    fi
+}
+
+# psb_make_disk IMAGE : create the scenario's empty disk (or bare partition) image.
+psb_make_disk() {
+    local img=$1
+    rm -f "$img"
+    if [[ $PSB_LABEL == none ]]; then
+        truncate -s "${PSB_PART_KIB}K" "$img"
+        return
+    fi
+    truncate -s "${PSB_DISK_MIB}M" "$img"
+    {
+        printf 'label: %s\n' "$PSB_LABEL"
+        [[ -z $PSB_LABEL_ID ]] || printf 'label-id: %s\n' "$PSB_LABEL_ID"
+        printf '\n%s\n' "$PSB_PARTS"
+    } | sfdisk --quiet --no-reread --no-tell-kernel "$img" >/dev/null \
+        || psb_die "sfdisk failed on $img"
+    if [[ -n $PSB_EXT4_PART ]]; then
+        local start size tmp
+        read -r start size < <(psb_part_geometry "$img" "$PSB_EXT4_PART")
+        tmp=$img.ext4
+        rm -f "$tmp"
+        truncate -s $((size * 512)) "$tmp"
+        mkfs.ext4 -q -F -L psbdata -E nodiscard "$tmp" >/dev/null
+        dd if="$tmp" of="$img" bs=512 seek="$start" conv=notrunc status=none
+        rm -f "$tmp"
+    fi
+}
+
+# psb_part_geometry IMAGE N : prints "<start sector> <size in sectors>"
+psb_part_geometry() {
+    sfdisk --dump "$1" | awk -v n="$2" '
+        /^[^ ]+ : start=/ {
+            i++; if (i == n) {
+                gsub(/,/, ""); for (k = 1; k <= NF; k++) {
+                    if ($k == "start=") s = $(k+1); if ($k == "size=") z = $(k+1)
+                    if ($k ~ /^start=/ && $k != "start=") s = substr($k, 7)
+                    if ($k ~ /^size=/ && $k != "size=") z = substr($k, 6)
+                }
+                print s, z
+            }
+        }'
+}
+
+# psb_boot_phase PHASE DISK WORKDIR [ERASE_NAMES]
+# Builds the phase's initramfs, boots, unpacks the export into WORKDIR/PHASE/.
+psb_boot_phase() {
+    local phase=$1 disk=$2 work=$3 erase=${4:-}
+    local pdir=$work/$phase cmdline accel kparams="" p
+    rm -rf "$pdir"
+    mkdir -p "$pdir"
+    local modules=1
+    [[ $PSB_KERNEL == custom ]] && modules=0
+    {
+        printf 'PSB_PHASE=%q\n' "$phase"
+        printf 'PSB_BLKDEV=%q\n' "$PSB_BLKDEV"
+        printf 'PSB_BLK_PARAMS=%q\n' "$PSB_BLK_PARAMS"
+        printf 'PSB_EVENTS=%q\n' "$PSB_EVENTS"
+        printf 'PSB_ERASE=%q\n' "$erase"
+        printf 'PSB_KERNEL_MODULES=%q\n' "$modules"
+    } >"$pdir/job.conf"
+    psb_build_initramfs "$pdir/initramfs.cpio.gz" "$PSB_VM_DIR/guest-init.sh" "$pdir/job.conf" "${PSB_KOS[@]}"
+    cmdline="console=ttyS0 panic=-1 loglevel=7 rdinit=/init"
+    if [[ $PSB_KERNEL == custom ]]; then
+        kparams="pstore_blk.blkdev=$PSB_BLKDEV"
+        for p in $PSB_BLK_PARAMS; do kparams+=" pstore_blk.$p"; done
+        cmdline+=" nokaslr initramfs_async=0 $kparams"
+    fi
+    [[ -z $PSB_CMDLINE ]] || cmdline+=" $PSB_CMDLINE"
+    PSB_LAST_CMDLINE=$cmdline
+    psb_make_export_disk "$pdir/export.img"
+    accel=tcg
+    ((PSB_TCG_SINGLE)) && accel=tcg,thread=single
+    psb_log "boot '$phase' ($PSB_SCENARIO): $cmdline"
+    PSB_QEMU_ACCEL=$accel psb_qemu_run "$PSB_KERNEL_IMAGE" "$pdir/initramfs.cpio.gz" "$cmdline" \
+        "$pdir/serial.log" "$PSB_NCPUS" "$disk" "$pdir/export.img"
+    printf '%s\n' "$PSB_LAST_BOOT_SECONDS" >"$pdir/boot-seconds"
+    psb_unpack_export "$pdir/export.img" "$pdir/export"
+    rm -f "$pdir/export.img"
+}
