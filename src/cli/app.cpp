@@ -20,6 +20,7 @@ const Command kCommands[] = {
     {"list", "list the records stored in a pstore/blk partition or disk image", attach_list},
     {"show", "print one record, byte-identical to the kernel's file", attach_show},
     {"extract", "write every record to a directory as the kernel names them", attach_extract},
+    {"summary", "one line per distinct crash across records, images and machines", attach_summary},
 };
 
 class UtilLinuxFormatter : public CLI::Formatter {

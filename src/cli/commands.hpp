@@ -12,5 +12,6 @@ namespace psb::cli {
 void attach_list(CLI::App& sub, std::function<int()>& action);
 void attach_show(CLI::App& sub, std::function<int()>& action);
 void attach_extract(CLI::App& sub, std::function<int()>& action);
+void attach_summary(CLI::App& sub, std::function<int()>& action);
 
 }  // namespace psb::cli

@@ -119,9 +119,10 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
       if (best && best_n > 0) {
         d.abi = *best;
         d.notes.push_back("ABI " + std::string(d.abi.name) + " guessed from the kmsg headers" +
-                          (d.abi.kmsg_header_size == 40
-                               ? std::string(" (40-byte header: also fits arm64 and 32-bit ARM)")
-                               : std::string(" (28-byte header)")));
+                          (d.abi.kmsg_header_size != 40 ? std::string(" (28-byte header)")
+                           : d.abi.endian == Endian::kLittle
+                               ? std::string(" (40-byte little-endian header: arm64 and 32-bit ARM write the same)")
+                               : std::string(" (40-byte big-endian header: ppc64, s390x and armeb write the same)")));
       } else {
         d.notes.push_back("ABI not recognised from the kmsg headers; using x86_64");
       }
@@ -180,6 +181,9 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
     const std::uint64_t need = kZoneHeaderSize + static_cast<std::uint64_t>(std::max(dm.front()->header.datalen, 0));
     K = 64 * 1024;
     while (K < need) K *= 2;
+    // A partition smaller than that holds smaller zones.
+    const std::uint64_t room = T > dm.front()->offset ? T - dm.front()->offset : 0;
+    while (K > 4096 && K > room && K / 2 >= need) K /= 2;
     d.notes.push_back("one kmsg header only: assuming kmsg zones of " + kib(K) +
                       " (pass --kmsg-size if pstore_blk.kmsg_size differed)");
   }

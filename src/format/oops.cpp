@@ -12,9 +12,10 @@
 #include "pstore_blk/format/oops.hpp"
 
 #include <algorithm>
-#include <array>
+#include <iterator>
 #include <cctype>
 #include <cstdio>
+#include <limits>
 #include <tuple>
 
 namespace psb::format {
@@ -121,8 +122,8 @@ bool is_die_line(std::string_view m) {
 }
 
 // Frames that only show how the report was printed, never where it came from.
-constexpr std::array kReportFrames = {
-    std::string_view("dump_stack"),        "dump_stack_lvl",     "show_stack",
+constexpr std::string_view kReportFrames[] = {
+    "dump_stack",        "dump_stack_lvl",     "show_stack",
     "dump_backtrace",                      "show_trace_log_lvl", "panic",
     "vpanic",                              "nmi_panic",          "__warn",
     "warn_slowpath_fmt",                   "__warn_printk",      "report_bug",
@@ -135,8 +136,8 @@ constexpr std::array kReportFrames = {
 };
 
 // Where a blocked task sleeps; a hung task's own code is below these.
-constexpr std::array kSleepFrames = {
-    std::string_view("__schedule"),  "schedule",
+constexpr std::string_view kSleepFrames[] = {
+    "__schedule",  "schedule",
     "schedule_timeout",              "schedule_preempt_disabled",
     "schedule_hrtimeout_range_clock", "schedule_hrtimeout_range",
     "io_schedule",                   "io_schedule_timeout",
@@ -156,10 +157,24 @@ constexpr std::array kSleepFrames = {
     "usleep_range_state",            "schedule_timeout_uninterruptible",
 };
 
+// The exception entry path: "? " frames an ORC unwinder prints above the
+// faulting code (asm_exc_page_fault, exc_page_fault, page_fault_oops, __die).
+bool is_exception_entry(const Frame& f) {
+  std::string_view n = f.function;
+  constexpr std::string_view kEntry[] = {"__die", "__die_body", "die", "die_addr", "do_trap",
+                                         "do_error_trap", "page_fault_oops", "handle_page_fault",
+                                         "do_user_addr_fault", "kernelmode_fixup_or_oops",
+                                         "show_regs", "__show_regs", "oops_end"};
+  if (starts_with(n, "asm_exc_") || starts_with(n, "exc_") || starts_with(n, "asm_sysvec_"))
+    return true;
+  std::string base = strip_clone_suffix(n);
+  return std::find(std::begin(kEntry), std::end(kEntry), std::string_view(base)) != std::end(kEntry);
+}
+
 template <std::size_t N>
-bool in_list(const std::array<std::string_view, N>& list, const Frame& f) {
+bool in_list(const std::string_view (&list)[N], const Frame& f) {
   std::string name = strip_clone_suffix(f.function);
-  return std::find(list.begin(), list.end(), std::string_view(name)) != list.end();
+  return std::find(std::begin(list), std::end(list), std::string_view(name)) != std::end(list);
 }
 
 // Panic messages that are the consequence of the report before them
@@ -168,15 +183,15 @@ bool in_list(const std::array<std::string_view, N>& list, const Frame& f) {
 bool panic_follows_report(std::string_view msg, CrashKind report) {
   if (report == CrashKind::kNone || report == CrashKind::kPanic) return false;
   if (report == CrashKind::kWarning) return contains(msg, "panic_on_warn");
-  constexpr std::array kCaused = {
-      std::string_view("Fatal exception"), "Aiee, killing interrupt handler",
+  constexpr std::string_view kCaused[] = {
+      "Fatal exception", "Aiee, killing interrupt handler",
       "Attempted to kill init",            "Attempted to kill the idle task",
       "softlockup: hung tasks",            "hung_task: blocked tasks",
       "Hard LOCKUP",                       "Watchdog detected hard LOCKUP",
       "panic_on_oops",                     "Oops - BUG",
       "Fatal Machine check",               "kernel: panic_on_warn set",
   };
-  return std::any_of(kCaused.begin(), kCaused.end(),
+  return std::any_of(std::begin(kCaused), std::end(kCaused),
                      [&](std::string_view c) { return contains(msg, c); });
 }
 
@@ -242,10 +257,12 @@ void parse_taint_release(std::string_view s, std::optional<std::string>& taint, 
 struct Report {
   CrashSignature sig;
   std::vector<Frame> trace;   // reliable frames of the first call trace, capped
+  std::vector<Frame> unreliable;  // its "? " frames, used only if there is no reliable one
   bool in_trace = false;
   bool trace_done = false;
   bool sealed = false;        // a panic caused by this report followed
-  bool irq_section = false;   // inside <IRQ> / <NMI> of the trace
+  bool irq_section = false;   // inside <IRQ> of the trace
+  bool nmi_section = false;   // inside <NMI> of the trace
   bool from_die_line = false;
 };
 
@@ -269,8 +286,7 @@ class Parser {
   }
 
   CrashSignature finish() {
-    CrashSignature out;
-    if (cur_) out = finalize(std::move(*cur_));
+    CrashSignature out = finalize(cur_ ? std::move(*cur_) : Report{});
     out.reports = reports_;
     if (out.release.empty()) out.release = linux_version_;
     return out;
@@ -446,20 +462,31 @@ class Parser {
     Report& r = *cur_;
     if (t.empty()) return;
     if (t[0] == '<') {
-      // <TASK>, </TASK>, <IRQ>, </IRQ>, <NMI>, <SOFTIRQ>, <#DF>
-      r.irq_section = t[1] != '/' && !starts_with(t, "<TASK>");
+      // <TASK>, </TASK>, <IRQ>, </IRQ>, <NMI>, </NMI>, <SOFTIRQ>, <#DF>
+      r.nmi_section = starts_with(t, "<NMI>");
+      r.irq_section = starts_with(t, "<IRQ>") || starts_with(t, "<SOFTIRQ>");
       return;
     }
-    if (starts_with(t, "? ")) return;  // unreliable: stale on the stack
+    // "? ": unreliable, maybe stale on the stack. Kept aside: kernels built
+    // without frame pointers or ORC print nothing else.
+    const bool unreliable = starts_with(t, "? ");
+    if (unreliable) t.remove_prefix(2);
     if (starts_with(t, "[<")) {
       auto e = t.find(">] ");
       if (e == std::string_view::npos) return;
       t.remove_prefix(e + 3);
     }
-    if (r.trace.size() >= kMaxTrace) return;
-    const bool lockup = r.sig.kind == CrashKind::kSoftLockup || r.sig.kind == CrashKind::kHardLockup;
-    if (lockup && r.irq_section) return;  // the watchdog's own interrupt
-    if (auto f = parse_frame(t)) r.trace.push_back(std::move(*f));
+    std::vector<Frame>& into = unreliable ? r.unreliable : r.trace;
+    if (into.size() >= kMaxTrace) return;
+    // The watchdogs' own contexts: the hrtimer interrupt for soft lockups,
+    // the perf NMI for hard lockups. The locked-up code is outside them.
+    if (r.sig.kind == CrashKind::kSoftLockup && r.irq_section) return;
+    if ((r.sig.kind == CrashKind::kHardLockup || r.sig.kind == CrashKind::kSoftLockup) && r.nmi_section)
+      return;
+    if (auto f = parse_frame(t)) {
+      if (unreliable && is_exception_entry(*f)) return;
+      into.push_back(std::move(*f));
+    }
   }
 
   static CrashSignature finalize(Report r) {
@@ -467,6 +494,7 @@ class Parser {
     const bool skip_sleep = s.kind == CrashKind::kHungTask ||
                             (s.kind == CrashKind::kBug && !s.function);
     std::vector<Frame> frames;
+    if (r.trace.empty()) r.trace = std::move(r.unreliable);
     for (auto& f : r.trace) {
       if (in_list(kReportFrames, f)) continue;
       if (skip_sleep && frames.empty() && in_list(kSleepFrames, f)) continue;
@@ -643,11 +671,11 @@ const std::string& CrashGroups::add(const CrashSignature& sig, std::string_view 
     if (g.sources.size() < kMaxGroupSources) {
       g.sources.insert(src);
       ++g.source_count;
-    } else if (src != g.last_source_) {
+    } else if (src != g.last_source) {
       ++g.source_count;
     }
   }
-  g.last_source_ = std::move(src);
+  g.last_source = std::move(src);
   ++g.states[std::string(state)];
   return g.id;
 }
@@ -657,7 +685,7 @@ std::vector<const CrashGroup*> CrashGroups::sorted() const {
   out.reserve(groups_.size());
   for (const auto& [key, g] : groups_) out.push_back(&g);
   std::sort(out.begin(), out.end(), [](const CrashGroup* a, const CrashGroup* b) {
-    const auto at = a->first_time.value_or(INT64_MAX), bt = b->first_time.value_or(INT64_MAX);
+    const auto at = a->first_time.value_or(std::numeric_limits<std::int64_t>::max()), bt = b->first_time.value_or(std::numeric_limits<std::int64_t>::max());
     return std::tie(b->count, at, a->id) < std::tie(a->count, bt, b->id);
   });
   return out;

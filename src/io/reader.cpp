@@ -45,10 +45,20 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
   ScanSummary sum;
   sum.source_size = src.size();
   sum.abi_forced = opts.abi.has_value();
+  // pstore/zone refuses devices that are not a multiple of 4 KiB, so such a
+  // source is an image cut short: lay the zones out over the rounded-up size
+  // and let the missing zones show as truncated.
+  std::uint64_t layout_size = src.size();
+  if (layout_size % 4096 != 0) {
+    layout_size += 4096 - layout_size % 4096;
+    sum.notes.push_back("source size " + std::to_string(src.size()) +
+                        " is not a multiple of 4096: treating it as cut short of " +
+                        std::to_string(layout_size));
+  }
 
   if (opts.layout.any()) {
     const auto& o = opts.layout;
-    sum.layout = ZoneLayout::from_kib(src.size(), o.kmsg_kib.value_or(64), o.pmsg_kib.value_or(0),
+    sum.layout = ZoneLayout::from_kib(layout_size, o.kmsg_kib.value_or(64), o.pmsg_kib.value_or(0),
                                       o.console_kib.value_or(0), o.ftrace_kib.value_or(0),
                                       o.cpus.value_or(1));
     sum.layout_forced = true;
@@ -79,13 +89,25 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
       if (!be->empty()) { hits = std::move(be); e = Endian::kBig; }
     }
     (void)e;
-    DiscoveredLayout d = discover_layout(*hits, src.size(), opts.abi);
+    DiscoveredLayout d = discover_layout(*hits, layout_size, opts.abi);
     sum.layout = d.layout;
     sum.abi = d.abi;
-    sum.notes = d.notes;
+    sum.notes.insert(sum.notes.end(), d.notes.begin(), d.notes.end());
     sum.signatures_found = d.found;
   }
 
+  if (layout_size != src.size() && sum.layout.kmsg_size != 0) {
+    // Cover the kmsg zone the cut falls into, so that it is reported.
+    const auto& l = sum.layout;
+    const std::uint64_t f = l.ftrace_size / (l.nr_cpus ? l.nr_cpus : 1);
+    const std::uint64_t base = l.pmsg_size + l.console_size + (f ? l.ftrace_size / f * f : 0);
+    if (src.size() > base) {
+      const std::uint64_t n = (src.size() - base + l.kmsg_size - 1) / l.kmsg_size;
+      std::uint64_t want = base + n * l.kmsg_size + (l.ftrace_size - (f ? l.ftrace_size / f * f : 0));
+      want = (want + 4095) / 4096 * 4096;
+      if (want > sum.layout.total_size && want <= kMaxTotalSize) sum.layout.total_size = want;
+    }
+  }
   auto slots = compute_slots(sum.layout);
   if (!slots) {
     Error e = slots.error();

@@ -12,6 +12,10 @@ set -euo pipefail
 bin=$(realpath "$1")
 fixtures=$(realpath "$2")
 shift 2
+if ! "$bin" --version >/dev/null 2>&1; then
+  echo "cannot run the pstore-blk binary under test" >&2
+  exit 1
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -10,7 +10,7 @@ set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-psb_need_cmds apt-get apt-cache dpkg dpkg-deb depmod modprobe make
+psb_need_cmds apt-get apt-cache dpkg dpkg-deb depmod modprobe modinfo make gcc-12
 abi=${1:-${PSB_KERNEL_ABI:-}}
 [[ -n $abi ]] || abi=$(psb_default_abi)
 [[ $abi =~ ^[0-9]+\.[0-9]+\.[0-9]+-[0-9]+$ ]] || psb_die "bad ABI '$abi' (want e.g. 6.1.0-56)"

@@ -66,6 +66,12 @@ psb_default_abi() {
     local dep
     dep=$(apt-cache depends linux-image-amd64 2>/dev/null \
         | sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*\)-amd64$/\1/p' | head -n1)
+    if [[ -z $dep && $(id -u) == 0 ]]; then
+        psb_log "apt-cache knows no linux-image-amd64: running apt-get update"
+        apt-get update -q >/dev/null || true
+        dep=$(apt-cache depends linux-image-amd64 2>/dev/null \
+            | sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*\)-amd64$/\1/p' | head -n1)
+    fi
     [[ -n $dep ]] || psb_die "cannot find the ABI linux-image-amd64 depends on (run apt-get update, or set PSB_KERNEL_ABI=6.1.0-NN)"
     printf '%s\n' "$dep"
 }

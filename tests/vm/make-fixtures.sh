@@ -70,7 +70,10 @@ make_one() {
     krel=$(cat "$rexp/info/uname-r")
     local case_dir=$out_root/$krel-$PSB_SCENARIO
     psb_log "writing $case_dir"
-    rm -rf "$case_dir"
+    # Remove only what this script writes: other files (e.g. golden outputs
+    # the reader's tests keep beside a fixture) stay.
+    rm -rf "$case_dir/sysfs-pstore" "$case_dir/erased"
+    rm -f "$case_dir"/{image.bin.xz,sysfs-pstore.list,erased.list,params.conf,PROVENANCE.md,System.map.xz}
     mkdir -p "$case_dir/sysfs-pstore"
     xz -9 -T1 -c "$work/snapshot.img" >"$case_dir/image.bin.xz"
     cp -p "$rexp/read/files/." "$case_dir/sysfs-pstore/" -r
@@ -146,7 +149,7 @@ partition_size=$((size * 512))"
         smsize=$(stat -c %s "$work/System.map.xz")
         if ((smsize < 300 * 1024)); then
             cp "$work/System.map.xz" "$case_dir/System.map.xz"
-            sysmap_note="System.map.xz ($smsize bytes compressed) is the booted kernel's; kernel booted with nokaslr, so ftrace addresses match it directly"
+            sysmap_note="System.map.xz ($smsize bytes compressed) is the booted kernel's (CONFIG_RELOCATABLE off, booted with nokaslr: ftrace addresses match it directly; pass it to the reader to name ftrace addresses)"
         else
             sysmap_note="System.map not included: $smsize bytes compressed (limit 300 KiB); rebuild with tests/vm/build-custom-kernel.sh"
         fi
@@ -172,6 +175,7 @@ partition_size=$((size * 512))"
             echo "- Oopses from tests/vm/oops-module (psb_oops.ko built against linux-headers-$PSB_STOCK_KREL)"
         else
             echo "- Kernel config facts: $(grep -E '^CONFIG_(PSTORE[A-Z_]*|LKDTM|FUNCTION_TRACER|SMP|ACPI|MODULES)=' "$PSB_CACHE/custom/out/config" | tr '\n' ' ')"
+            echo "- Built by tests/vm/build-custom-kernel.sh: make tinyconfig + tests/vm/custom-kernel.config (x86_64, everything built in, no modules)"
             echo "- Oopses from LKDTM (/sys/kernel/debug/provoke-crash/DIRECT)"
         fi
         echo "- Image: $PSB_LABEL label, $(stat -c %s "$work/snapshot.img") bytes raw; pstore device in the guest: \`$PSB_BLKDEV\`"

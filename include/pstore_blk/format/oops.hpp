@@ -134,6 +134,7 @@ struct CrashGroup {
   std::set<std::string> sources;     ///< at most kMaxGroupSources names are kept
   std::size_t source_count = 0;      ///< distinct sources, counted past the cap
   std::map<std::string, std::size_t> states;  ///< "compressed" -> 2, "erased" -> 1, ...
+  std::string last_source;           ///< the source of the latest record (for source_count)
 };
 
 /// Groups records by signature.

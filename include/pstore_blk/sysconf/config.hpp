@@ -1,0 +1,83 @@
+// From facts and a SetupPlan to the set of file changes and commands setup
+// makes, and back again for undo. Planning is pure (reads through RootFs);
+// applying goes through a Writer, so --dry-run and tests never touch disk.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pstore_blk/result.hpp"
+#include "pstore_blk/sysconf/facts.hpp"
+#include "pstore_blk/sysconf/plan.hpp"
+#include "pstore_blk/sysconf/rootfs.hpp"
+#include "pstore_blk/sysconf/writer.hpp"
+
+namespace psb::sysconf {
+
+inline constexpr const char* kStatePath = "/var/lib/pstore-blk/state.json";
+inline constexpr const char* kBackupDir = "/var/lib/pstore-blk/backup";
+inline constexpr const char* kModprobePath = "/etc/modprobe.d/pstore-blk.conf";
+inline constexpr const char* kModulesLoadPath = "/etc/modules-load.d/pstore-blk.conf";
+inline constexpr const char* kGrubDropinPath = "/etc/default/grub.d/pstore-blk.cfg";
+inline constexpr const char* kKernelCmdlinePath = "/etc/kernel/cmdline";
+inline constexpr const char* kPstoreDropinPath =
+    "/etc/systemd/system/systemd-pstore.service.d/pstore-blk.conf";
+
+/// What setup wrote, kept in kStatePath so undo and status know.
+struct StateFile {
+  std::string path;    ///< file setup wrote
+  std::string backup;  ///< copy of the file it replaced; "" when it created the file
+};
+struct State {
+  std::string device;        ///< DEVICE as given to setup
+  std::string disk;          ///< the disk (or image) holding the partition
+  int partno = 0;
+  std::string partuuid;
+  bool partition_created = false;
+  std::string mode;          ///< "module" or "builtin"
+  std::string cmdline;       ///< kernel command line words setup asked for ("" none)
+  std::vector<StateFile> files;
+  std::vector<std::vector<std::string>> undo_commands;  ///< run after restoring (update-grub)
+};
+std::string render_state(const State& s);
+Result<State> parse_state(const std::string& text);
+/// nullopt when there is no state file.
+Result<std::optional<State>> load_state(const RootFs& fs);
+
+/// Fills mode, best_effort and the rival-backend fields of `plan` from the
+/// facts. Errors: kUnsupported when the kernel has no usable pstore_blk.
+Result<void> decide_mode(const SystemFacts& sf, SetupPlan& plan);
+
+struct FileChange {
+  std::string path;
+  std::string content;
+  std::optional<std::string> old;  ///< current content; nullopt: file absent
+  unsigned mode = 0644;
+  bool changed() const { return !old || *old != content; }
+};
+
+struct ConfigPlan {
+  std::vector<FileChange> files;
+  std::vector<std::vector<std::string>> commands;       ///< after writing (live system only)
+  std::vector<std::vector<std::string>> undo_commands;
+  /// Built-in kernel and no known boot loader: the words the user must add.
+  std::string manual_cmdline;
+  std::vector<std::string> notes;
+  bool changes() const;
+};
+
+/// Renders every file for `plan` and compares with what is on disk.
+ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const RootFs& fs);
+
+/// Writes the changed files (backing up replaced ones once, so a re-run
+/// never backs up our own output) and the state file. `state` carries the
+/// partition fields; its file list is merged with `prior`'s.
+Result<State> apply_config(const ConfigPlan& cp, State state, const std::optional<State>& prior,
+                           Writer& w, const RootFs& fs);
+
+/// Restores or removes every file listed in `state`, then the state file.
+/// Returns one line per action for the user.
+Result<std::vector<std::string>> undo_config(const State& state, Writer& w, const RootFs& fs);
+
+}  // namespace psb::sysconf

@@ -1,0 +1,116 @@
+// What `check` learns about a system: kernel build, pstore modules and their
+// parameters, the registered backend and its rivals, /sys/fs/pstore, the boot
+// loader. Everything is read through a RootFs; nothing here changes the system.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pstore_blk/sysconf/rootfs.hpp"
+
+namespace psb::sysconf {
+
+/// How a kernel feature is built.
+enum class Build { kBuiltin, kModule, kAbsent, kUnknown };
+const char* build_name(Build b);
+
+/// A kernel config: CONFIG_FOO -> "y", "m", "64", "\"\"". "is not set"
+/// options are absent.
+using KernelConfig = std::map<std::string, std::string>;
+KernelConfig parse_kernel_config(const std::string& text);
+
+enum class Bootloader { kGrub, kKernelInstall, kGrubby, kUnknown };
+const char* bootloader_name(Bootloader b);
+
+/// One pstore module (pstore, pstore_zone, pstore_blk, efi_pstore, ...).
+struct ModuleFacts {
+  std::string name;
+  Build build = Build::kUnknown;
+  std::string config_symbol;   ///< CONFIG_PSTORE_BLK
+  std::string ko_path;         ///< /lib/modules/<kver>/kernel/fs/pstore/pstore_blk.ko.xz, if found
+  bool loaded = false;         ///< /sys/module/<name> exists (loaded module or built-in with params)
+  std::map<std::string, std::string> params;  ///< readable /sys/module/<name>/parameters/*
+  std::vector<std::string> unreadable_params; ///< present but not readable (0400, not root)
+};
+
+/// A backend other than pstore_blk that can take the single pstore slot.
+struct RivalBackend {
+  std::string module;        ///< efi_pstore, ramoops, erst
+  std::string backend_name;  ///< name it registers under (6.1: "efi"; >= 6.2: "efi_pstore")
+  Build build = Build::kUnknown;
+  bool loaded = false;
+  bool will_register = false;  ///< expected to register at boot on this machine
+  bool disabled = false;       ///< pstore_disable=1 / erst_disable already in effect or configured
+  std::string why;             ///< why it will (not) register
+};
+
+struct SystemFacts {
+  std::string root;
+  std::string kernel_release;   ///< /proc/sys/kernel/osrelease
+  int kernel_major = 0, kernel_minor = 0;
+  std::string config_source;    ///< /boot/config-<kver> or /proc/config.gz; empty: none found
+  KernelConfig config;
+
+  ModuleFacts pstore, pstore_zone, pstore_blk;
+  bool has_pmsg = false, has_console = false, has_ftrace = false, has_compress = false;
+  std::optional<long> cfg_kmsg_size, cfg_pmsg_size, cfg_console_size, cfg_ftrace_size;
+  std::optional<int> cfg_max_reason;
+
+  std::string backend;          ///< /sys/module/pstore/parameters/backend; "" or "(null)": none
+  std::string compress;         ///< /sys/module/pstore/parameters/compress
+  std::vector<RivalBackend> rivals;
+
+  bool efi_firmware = false;    ///< /sys/firmware/efi
+  bool pstore_mounted = false;
+  std::string pstore_mountpoint;
+  std::vector<std::string> records;  ///< files waiting in the pstore mount
+  bool systemd_pstore = false;  ///< systemd-pstore.service installed
+  bool panic_on_oops = false;
+  std::string cmdline;          ///< /proc/cmdline
+
+  Bootloader bootloader = Bootloader::kUnknown;
+  std::string bootloader_why;
+
+  std::vector<std::string> log_lines;  ///< kernel log lines mentioning pstore
+
+  /// pstore_blk is registered as the backend and has a blkdev.
+  bool pstore_blk_attached() const;
+  /// The backend currently registered, or "" when none.
+  std::string active_backend() const;
+  /// >= 5.14: the block path exists only behind best_effort=y.
+  bool needs_best_effort() const;
+};
+
+/// Reads every fact through `fs`. `kernel_log` is the kernel's log text (dmesg
+/// lines); pass "" when it is not available.
+SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log);
+
+/// The kernel log of the system behind `fs`: /dev/kmsg on the live system,
+/// else the file /var/log/dmesg of the tree (fake trees carry one); "" when
+/// neither is readable.
+std::string read_kernel_log(const RootFs& fs);
+
+/// Facts about the DEVICE given to check/setup that come from /proc and /sys.
+struct DeviceFacts {
+  std::string path;            ///< as given
+  std::string kname;           ///< kernel name (vda2), empty for image files
+  bool exists = false;
+  bool is_block = false;
+  bool is_partition = false;   ///< /sys/class/block/<kname>/partition exists
+  int partno = 0;
+  std::string parent;          ///< whole-disk kernel name for a partition
+  std::uint64_t size = 0;      ///< bytes
+  bool read_only = false;
+  std::vector<std::string> mounted_at;
+  std::vector<std::string> holders;
+  bool swap = false;
+};
+
+/// Fills DeviceFacts for a block device or image file; the /proc and /sys
+/// facts are read through `fs` (the live system for real devices).
+DeviceFacts probe_device_facts(const RootFs& fs, const std::string& path);
+
+}  // namespace psb::sysconf

@@ -1,0 +1,235 @@
+// Verdict rules. Each reason cites the fact it rests on (FORMAT.md 8.4-8.6):
+// block devices have no panic_write, console/ftrace need their CONFIG option
+// and a non-zero size, one backend holds the pstore slot.
+#include "pstore_blk/sysconf/check.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+namespace psb::sysconf {
+
+namespace {
+
+
+// "/dev/nvme0n1p9" -> {"/dev/nvme0n1", 9}; "/dev/vda3" -> {"/dev/vda", 3}.
+std::optional<std::pair<std::string, int>> split_partition_path(const std::string& path) {
+  std::size_t end = path.size(), i = end;
+  while (i > 0 && std::isdigit(static_cast<unsigned char>(path[i - 1]))) --i;
+  if (i == end || i == 0) return std::nullopt;
+  int n = std::atoi(path.c_str() + i);
+  std::string base = path.substr(0, i);
+  if (!base.empty() && base.back() == 'p' && base.size() >= 2 &&
+      std::isdigit(static_cast<unsigned char>(base[base.size() - 2])))
+    base.pop_back();
+  else if (!base.empty() && std::isdigit(static_cast<unsigned char>(base.back())))
+    return std::nullopt;
+  return std::make_pair(base, n);
+}
+
+}  // namespace
+
+Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
+                                  std::optional<int> image_partition, long kmsg_kib) {
+  DeviceReport r;
+  r.facts = probe_device_facts(live, device);
+  if (!r.facts.exists) {
+    // A partition that does not exist yet: /dev/vda3 on /dev/vda.
+    auto split = split_partition_path(device);
+    struct stat st;
+    if (!split || ::stat(split->first.c_str(), &st) != 0 || !S_ISBLK(st.st_mode))
+      return make_error(Errc::kNotFound, "'" + device + "' does not exist");
+    r.disk = split->first;
+    r.partno = split->second;
+    r.whole_disk = false;
+    DeviceFacts disk = probe_device_facts(live, r.disk);
+    if (disk.read_only) r.problems.push_back(r.disk + " is read-only");
+  } else if (r.facts.is_block && r.facts.is_partition) {
+    r.disk = "/dev/" + r.facts.parent;
+    r.partno = r.facts.partno;
+    r.exists_as_partition = true;
+  } else {
+    r.disk = device;
+    r.whole_disk = true;
+    if (image_partition) r.partno = *image_partition;
+  }
+  if (r.facts.read_only) r.problems.push_back(device + " is read-only");
+
+  auto layout = device::read_layout(r.disk);
+  if (!layout) return layout.error();
+  r.pttype = layout->label;
+  for (const auto& f : layout->free) r.free_bytes = std::max(r.free_bytes, f.size);
+  if (r.partno) {
+    for (const auto& p : layout->partitions)
+      if (p.number == r.partno) r.partition = p;
+    r.exists_as_partition = r.partition.has_value();
+  }
+  if (r.exists_as_partition && !r.partition)
+    return make_error(Errc::kNotFound, "'" + r.disk + "' has no partition " + std::to_string(r.partno) +
+                                           " in its table, but the kernel shows one");
+
+  if (r.exists_as_partition) {
+    const auto& p = *r.partition;
+    if (!r.facts.mounted_at.empty())
+      r.problems.push_back(device + " is mounted on " + r.facts.mounted_at.front());
+    if (!r.facts.holders.empty())
+      r.problems.push_back(device + " is held by " + r.facts.holders.front() + " (device-mapper, RAID or LVM)");
+    if (r.facts.swap) r.problems.push_back(device + " is an active swap area");
+    if (p.size % 4096 != 0)
+      r.problems.push_back("its size, " + std::to_string(p.size) + " bytes, is not a multiple of 4 KiB");
+    if (p.size < static_cast<std::uint64_t>(kmsg_kib) * 1024)
+      r.problems.push_back("it is smaller than one kmsg zone (" + std::to_string(kmsg_kib) + " KiB)");
+    auto sigs = device::probe_signatures(r.disk, p.start, p.size);
+    if (!sigs) return sigs.error();
+    r.signatures = *sigs;
+  } else if (r.whole_disk && r.pttype.empty()) {
+    auto sigs = device::probe_signatures(r.disk, 0, layout->size);
+    if (!sigs) return sigs.error();
+    r.signatures = *sigs;
+  }
+  for (const auto& s : r.signatures)
+    r.forceable.push_back("it carries a " + s.type + " signature (" + (s.usage.empty() ? "other" : s.usage) +
+                          ") at byte " + std::to_string(s.offset));
+  return r;
+}
+
+Sizes effective_sizes(const SystemFacts& sf, const SetupPlan* plan) {
+  Sizes s;
+  auto live = [&](const char* name) -> std::optional<long> {
+    auto it = sf.pstore_blk.params.find(name);
+    if (it == sf.pstore_blk.params.end()) return std::nullopt;
+    return std::strtol(it->second.c_str(), nullptr, 10);
+  };
+  const bool attached = sf.pstore_blk_attached();
+  auto pick = [&](const char* name, std::optional<long> planned, std::optional<long> cfg, bool enabled) -> long {
+    if (!enabled) return 0;
+    std::optional<long> v;
+    if (attached) v = live(name);
+    if (!v && plan) v = planned;
+    if (!v) v = cfg;
+    return v && *v > 0 ? *v : 0;
+  };
+  s.kmsg = pick("kmsg_size", plan ? std::optional<long>(plan->kmsg_kib) : std::nullopt,
+                sf.cfg_kmsg_size ? sf.cfg_kmsg_size : std::optional<long>(64), true);
+  s.pmsg = pick("pmsg_size", plan ? plan->pmsg_kib : std::nullopt, sf.cfg_pmsg_size, sf.has_pmsg);
+  s.console = pick("console_size", plan ? plan->console_kib : std::nullopt, sf.cfg_console_size, sf.has_console);
+  s.ftrace = pick("ftrace_size", plan ? plan->ftrace_kib : std::nullopt, sf.cfg_ftrace_size, sf.has_ftrace);
+  s.max_reason = sf.cfg_max_reason.value_or(2);
+  if (plan && plan->max_reason) s.max_reason = *plan->max_reason;
+  if (attached)
+    if (auto v = live("max_reason")) s.max_reason = static_cast<int>(*v);
+  return s;
+}
+
+std::vector<std::string> kernel_blockers(const SystemFacts& sf) {
+  std::vector<std::string> out;
+  const std::string kver = sf.kernel_release.empty() ? "this kernel" : sf.kernel_release;
+  if (sf.config.empty() && sf.pstore_blk.build == Build::kUnknown) {
+    out.push_back("no kernel config found (/boot/config-" + sf.kernel_release +
+                  ", /proc/config.gz) and pstore_blk is not loaded: cannot tell how it is built");
+    return out;
+  }
+  if (sf.pstore.build == Build::kAbsent) out.push_back("CONFIG_PSTORE is not set in " + kver);
+  if (sf.pstore_blk.build == Build::kAbsent) {
+    if (sf.config.count("CONFIG_PSTORE_BLK") && sf.config.at("CONFIG_PSTORE_BLK") == "m")
+      out.push_back("CONFIG_PSTORE_BLK=m but pstore_blk.ko is missing from /lib/modules/" + sf.kernel_release);
+    else
+      out.push_back("CONFIG_PSTORE_BLK is not set in " + kver);
+  }
+  return out;
+}
+
+std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, const Sizes& sizes) {
+  std::vector<Verdict> v;
+  const std::string kver = sf.kernel_release.empty() ? "this kernel" : sf.kernel_release;
+  const auto blockers = kernel_blockers(sf);
+  const std::string dev = target ? target->facts.path
+                                 : (sf.pstore_blk.params.count("blkdev") ? sf.pstore_blk.params.at("blkdev") : "");
+  const std::string active = sf.active_backend();
+
+  // oops
+  Verdict oops{"oops", false, ""};
+  if (!blockers.empty()) {
+    oops.reason = blockers.front();
+  } else if (sf.panic_on_oops) {
+    oops.reason = "kernel.panic_on_oops=1: every oops becomes a panic, and pstore_blk cannot write at panic time";
+  } else if (target) {
+    if (!target->problems.empty()) {
+      oops.reason = target->facts.path + ": " + target->problems.front();
+    } else if (!target->forceable.empty()) {
+      oops.reason = target->facts.path + ": " + target->forceable.front() + "; setup needs --force";
+    } else {
+      oops.yes = true;
+      oops.reason = "after `pstore-blk setup " + target->facts.path + "`, pstore_blk (" +
+                    build_name(sf.pstore_blk.build) + ") records oopses there";
+      for (const auto& r : sf.rivals)
+        if (r.will_register && !r.disabled)
+          oops.reason += "; setup keeps " + r.module + " from taking the backend (" + r.why + ")";
+    }
+  } else if (sf.pstore_blk_attached()) {
+    oops.yes = true;
+    oops.reason = "pstore_blk is attached to " + dev + " and holds the pstore backend";
+  } else if (!active.empty() && active != "pstore_blk") {
+    oops.reason = "backend '" + active + "' holds the single pstore slot; oopses go there, not to pstore_blk";
+  } else if (sf.pstore_blk.loaded && sf.pstore_blk.unreadable_params.size() && dev.empty()) {
+    oops.reason = "pstore_blk is loaded but its parameters are not readable (run as root)";
+  } else {
+    oops.reason = "pstore_blk is not attached to any device; run `pstore-blk setup DEVICE`";
+  }
+  v.push_back(oops);
+
+  // panic: the block path has no panic_write (FORMAT.md 8.5).
+  Verdict panic{"panic", false, ""};
+  if (!blockers.empty()) {
+    panic.reason = blockers.front();
+  } else {
+    bool mtd_panic = false;
+    for (const auto& l : sf.log_lines)
+      if (l.find(",panic_write)") != std::string::npos) mtd_panic = true;
+    if (mtd_panic && sf.pstore_blk_attached()) {
+      panic.yes = true;
+      panic.reason = "the registered device has a panic_write (mtdpstore); it still fails if the MTD driver has none";
+    } else {
+      panic.reason = (dev.empty() ? std::string("a block device") : dev) +
+                     " has no panic_write; only mtdpstore devices do";
+    }
+  }
+  v.push_back(panic);
+
+  struct Front {
+    const char* kind;
+    const char* symbol;
+    bool built;
+    long size;
+    const char* option;
+    const char* caveat;
+  };
+  const Front fronts[] = {
+      {"console", "CONFIG_PSTORE_CONSOLE", sf.has_console, sizes.console, "--console-size",
+       " (flushed about every 500 ms; the last lines before a crash are lost)"},
+      {"pmsg", "CONFIG_PSTORE_PMSG", sf.has_pmsg, sizes.pmsg, "--pmsg-size", " (/dev/pmsg0, written synchronously)"},
+      {"ftrace", "CONFIG_PSTORE_FTRACE", sf.has_ftrace, sizes.ftrace, "--ftrace-size",
+       " (flushed about every 500 ms, like console)"},
+  };
+  for (const auto& f : fronts) {
+    Verdict x{f.kind, false, ""};
+    if (!blockers.empty())
+      x.reason = blockers.front();
+    else if (!f.built)
+      x.reason = std::string(f.symbol) + " is not set in " + kver;
+    else if (f.size <= 0)
+      x.reason = std::string(f.kind) + "_size is 0" + (target ? std::string("; pass ") + f.option + " KiB to setup" : "");
+    else if (!oops.yes && !(sf.pstore_blk_attached()))
+      x.reason = "pstore_blk will not be attached: " + oops.reason;
+    else {
+      x.yes = true;
+      x.reason = std::string(f.kind) + " zone of " + std::to_string(f.size) + " KiB" + f.caveat;
+    }
+    v.push_back(x);
+  }
+  return v;
+}
+
+}  // namespace psb::sysconf

@@ -1,0 +1,211 @@
+#include "pstore_blk/sysconf/config.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace psb::sysconf {
+
+std::string render_state(const State& s) {
+  nlohmann::ordered_json j;
+  j["version"] = 1;
+  j["device"] = s.device;
+  j["disk"] = s.disk;
+  j["partno"] = s.partno;
+  j["partuuid"] = s.partuuid;
+  j["partition_created"] = s.partition_created;
+  j["mode"] = s.mode;
+  j["cmdline"] = s.cmdline;
+  j["files"] = nlohmann::ordered_json::array();
+  for (const auto& f : s.files) j["files"].push_back({{"path", f.path}, {"backup", f.backup}});
+  j["undo_commands"] = s.undo_commands;
+  return j.dump(2) + "\n";
+}
+
+Result<State> parse_state(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || j.value("version", 0) != 1)
+    return make_error(Errc::kFormat, std::string("'") + kStatePath + "' is not a pstore-blk state file");
+  State s;
+  try {
+    s.device = j.value("device", "");
+    s.disk = j.value("disk", "");
+    s.partno = j.value("partno", 0);
+    s.partuuid = j.value("partuuid", "");
+    s.partition_created = j.value("partition_created", false);
+    s.mode = j.value("mode", "");
+    s.cmdline = j.value("cmdline", "");
+    for (const auto& f : j.value("files", nlohmann::json::array()))
+      s.files.push_back({f.value("path", ""), f.value("backup", "")});
+    s.undo_commands = j.value("undo_commands", std::vector<std::vector<std::string>>{});
+  } catch (const nlohmann::json::exception&) {
+    return make_error(Errc::kFormat, std::string("'") + kStatePath + "' has fields of the wrong type");
+  }
+  return s;
+}
+
+Result<std::optional<State>> load_state(const RootFs& fs) {
+  auto text = fs.read(kStatePath);
+  if (!text) return std::optional<State>();
+  auto s = parse_state(*text);
+  if (!s) return s.error();
+  return std::optional<State>(std::move(*s));
+}
+
+Result<void> decide_mode(const SystemFacts& sf, SetupPlan& plan) {
+  switch (sf.pstore_blk.build) {
+    case Build::kModule: plan.mode = Mode::kModule; break;
+    case Build::kBuiltin: plan.mode = Mode::kBuiltin; break;
+    case Build::kAbsent:
+      return make_error(Errc::kUnsupported, "this kernel (" + sf.kernel_release +
+                                                ") has no pstore_blk: CONFIG_PSTORE_BLK is not set or the module is missing");
+    case Build::kUnknown:
+      return make_error(Errc::kUnsupported,
+                        "cannot tell whether pstore_blk is built in or a module: no kernel config under '" +
+                            sf.root + "' (/boot/config-" + sf.kernel_release + ", /proc/config.gz)");
+  }
+  if (sf.pstore.build == Build::kAbsent)
+    return make_error(Errc::kUnsupported, "this kernel has no pstore (CONFIG_PSTORE is not set)");
+  plan.best_effort = sf.needs_best_effort();
+  plan.disable_efi_pstore_module = false;
+  plan.backend_on_cmdline = false;
+  plan.rival_note.clear();
+  for (const auto& r : sf.rivals) {
+    if (!r.will_register || (r.disabled && sf.active_backend() != r.backend_name)) continue;
+    std::string loss = r.module == "efi_pstore" ? "crash records in EFI variables (efi_pstore)"
+                                                : "crash records through " + r.module;
+    if (!plan.rival_note.empty()) plan.rival_note += "; ";
+    plan.rival_note += loss;
+    if (r.module == "efi_pstore" && r.build == Build::kModule)
+      plan.disable_efi_pstore_module = true;
+    // A built-in pstore_blk registers at late_initcall, before any rival
+    // module is loaded, but after built-in rivals; the command line decides
+    // deterministically.
+    if (plan.mode == Mode::kBuiltin || r.build != Build::kModule) plan.backend_on_cmdline = true;
+  }
+  return {};
+}
+
+bool ConfigPlan::changes() const {
+  return std::any_of(files.begin(), files.end(), [](const FileChange& f) { return f.changed(); });
+}
+
+ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const RootFs& fs) {
+  ConfigPlan cp;
+  auto add = [&](const std::string& path, std::string content) {
+    cp.files.push_back({path, std::move(content), fs.read(path), 0644});
+  };
+  if (plan.mode == Mode::kModule || plan.disable_efi_pstore_module) add(kModprobePath, render_modprobe_conf(plan));
+  if (plan.mode == Mode::kModule) add(kModulesLoadPath, render_modules_load(plan));
+  if (sf.systemd_pstore) add(kPstoreDropinPath, render_pstore_dropin(plan));
+
+  const std::string frag = render_cmdline_fragment(plan);
+  if (!frag.empty()) {
+    switch (sf.bootloader) {
+      case Bootloader::kGrub: {
+        bool changed = fs.read(kGrubDropinPath) != std::optional<std::string>(render_grub_dropin(plan));
+        add(kGrubDropinPath, render_grub_dropin(plan));
+        std::vector<std::string> upd;
+        if (fs.exists("/usr/sbin/update-grub") || fs.exists("/sbin/update-grub"))
+          upd = {"update-grub"};
+        else if (fs.exists("/usr/sbin/grub2-mkconfig"))
+          upd = {"grub2-mkconfig", "-o", "/boot/grub2/grub.cfg"};
+        else
+          upd = {"grub-mkconfig", "-o", "/boot/grub/grub.cfg"};
+        if (changed) cp.commands.push_back(upd);
+        cp.undo_commands.push_back(upd);
+        break;
+      }
+      case Bootloader::kKernelInstall: {
+        std::string base = fs.read(kKernelCmdlinePath).value_or(sf.cmdline);
+        add(kKernelCmdlinePath, render_kernel_cmdline(plan, base));
+        cp.notes.push_back(std::string(kKernelCmdlinePath) +
+                           " is read by kernel-install; it takes effect for the next installed kernel "
+                           "(or run `kernel-install add " + sf.kernel_release + " /boot/vmlinuz-" +
+                           sf.kernel_release + "`)");
+        break;
+      }
+      case Bootloader::kGrubby:
+        if (sf.cmdline.find(frag) == std::string::npos) {
+          cp.commands.push_back({"grubby", "--update-kernel=ALL", "--args=" + frag});
+        }
+        cp.undo_commands.push_back({"grubby", "--update-kernel=ALL", "--remove-args=" + frag});
+        break;
+      case Bootloader::kUnknown:
+        cp.manual_cmdline = frag;
+        break;
+    }
+  }
+  if (plan.mode == Mode::kBuiltin)
+    cp.notes.push_back("pstore_blk is built in: the parameters take effect at the next boot "
+                       "(built-in parameters cannot change at run time)");
+  if (!plan.rival_note.empty()) cp.notes.push_back("you give up " + plan.rival_note);
+  return cp;
+}
+
+namespace {
+
+std::string backup_path(const std::string& path) {
+  std::string name = path;
+  std::replace(name.begin(), name.end(), '/', '_');
+  return std::string(kBackupDir) + "/" + name;
+}
+
+}  // namespace
+
+Result<State> apply_config(const ConfigPlan& cp, State state, const std::optional<State>& prior,
+                           Writer& w, const RootFs& fs) {
+  (void)fs;
+  state.files = prior ? prior->files : std::vector<StateFile>{};
+  for (const auto& f : cp.files) {
+    auto known = std::find_if(state.files.begin(), state.files.end(),
+                              [&](const StateFile& s) { return s.path == f.path; });
+    if (!f.changed()) {
+      if (known == state.files.end() && !prior) continue;  // identical file we did not write
+      continue;
+    }
+    if (known == state.files.end()) {
+      StateFile sf{f.path, ""};
+      if (f.old) {
+        sf.backup = backup_path(f.path);
+        auto r = w.write(sf.backup, *f.old, 0600);
+        if (!r) return r.error();
+      }
+      state.files.push_back(sf);
+    }
+    auto r = w.write(f.path, f.content, f.mode);
+    if (!r) return r.error();
+  }
+  // Undo runs the boot-loader update again after restoring.
+  for (const auto& c : cp.undo_commands)
+    if (std::find(state.undo_commands.begin(), state.undo_commands.end(), c) == state.undo_commands.end())
+      state.undo_commands.push_back(c);
+  auto r = w.write(kStatePath, render_state(state), 0644);
+  if (!r) return r.error();
+  return state;
+}
+
+Result<std::vector<std::string>> undo_config(const State& state, Writer& w, const RootFs& fs) {
+  std::vector<std::string> done;
+  for (auto it = state.files.rbegin(); it != state.files.rend(); ++it) {
+    if (!it->backup.empty()) {
+      auto old = fs.read(it->backup);
+      if (!old)
+        return make_error(Errc::kNotFound, "backup '" + it->backup + "' of '" + it->path + "' is missing; not touching '" +
+                                               it->path + "'");
+      auto r = w.write(it->path, *old, 0644);
+      if (!r) return r.error();
+      r = w.remove(it->backup);
+      if (!r) return r.error();
+      done.push_back("restored " + it->path);
+    } else {
+      auto r = w.remove(it->path);
+      if (!r) return r.error();
+      done.push_back("removed " + it->path);
+    }
+  }
+  auto r = w.remove(kStatePath);
+  if (!r) return r.error();
+  return done;
+}
+
+}  // namespace psb::sysconf

@@ -1,0 +1,435 @@
+// Reading the facts `check` reports. Each fact names the file it comes from in
+// a comment, so a wrong verdict can be traced to a path in a fake tree.
+#include "pstore_blk/sysconf/facts.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <sstream>
+
+namespace psb::sysconf {
+
+const char* build_name(Build b) {
+  switch (b) {
+    case Build::kBuiltin: return "built-in";
+    case Build::kModule: return "module";
+    case Build::kAbsent: return "absent";
+    case Build::kUnknown: break;
+  }
+  return "unknown";
+}
+
+const char* bootloader_name(Bootloader b) {
+  switch (b) {
+    case Bootloader::kGrub: return "grub";
+    case Bootloader::kKernelInstall: return "kernel-install";
+    case Bootloader::kGrubby: return "grubby";
+    case Bootloader::kUnknown: break;
+  }
+  return "unknown";
+}
+
+KernelConfig parse_kernel_config(const std::string& text) {
+  KernelConfig cfg;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("CONFIG_", 0) != 0) continue;  // comments, "# ... is not set"
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    cfg[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return cfg;
+}
+
+bool SystemFacts::pstore_blk_attached() const {
+  auto it = pstore_blk.params.find("blkdev");
+  return active_backend() == "pstore_blk" && it != pstore_blk.params.end() && !it->second.empty();
+}
+
+std::string SystemFacts::active_backend() const {
+  if (backend.empty() || backend == "(null)") return "";
+  return backend;
+}
+
+bool SystemFacts::needs_best_effort() const {
+  if (pstore_blk.params.count("best_effort")) return true;
+  for (const auto& p : pstore_blk.unreadable_params)
+    if (p == "best_effort") return true;
+  if (kernel_major == 0) return true;  // unknown: assume a current kernel
+  return kernel_major > 5 || (kernel_major == 5 && kernel_minor >= 14);
+}
+
+namespace {
+
+bool truthy(const std::string& v) { return v == "1" || v == "Y" || v == "y" || v == "yes"; }
+
+Build build_from_config(const KernelConfig& cfg, const std::string& sym) {
+  auto it = cfg.find(sym);
+  if (it == cfg.end()) return Build::kAbsent;
+  if (it->second == "y") return Build::kBuiltin;
+  if (it->second == "m") return Build::kModule;
+  return Build::kAbsent;
+}
+
+std::optional<long> config_long(const KernelConfig& cfg, const std::string& sym) {
+  auto it = cfg.find(sym);
+  if (it == cfg.end()) return std::nullopt;
+  char* end = nullptr;
+  long v = std::strtol(it->second.c_str(), &end, 0);
+  if (end == it->second.c_str()) return std::nullopt;
+  return v;
+}
+
+// Looks for <file>.ko[.xz|.zst|.gz] below /lib/modules/<kver>: first the
+// usual directory, then modules.dep, which lists every module of the kernel.
+std::string find_ko(const RootFs& fs, const std::string& kver, const std::string& dir,
+                    const std::string& file) {
+  if (kver.empty()) return "";
+  const std::string base = "/lib/modules/" + kver + "/";
+  for (const char* ext : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"}) {
+    std::string p = base + dir + "/" + file + ext;
+    if (fs.exists(p)) return p;
+  }
+  if (auto dep = fs.read(base + "modules.dep")) {
+    std::istringstream in(*dep);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto colon = line.find(':');
+      std::string path = line.substr(0, colon);
+      auto slash = path.rfind('/');
+      std::string name = path.substr(slash == std::string::npos ? 0 : slash + 1);
+      if (name.rfind(file + ".ko", 0) == 0) return base + path;
+    }
+  }
+  return "";
+}
+
+ModuleFacts module_facts(const RootFs& fs, const SystemFacts& sf, const std::string& name,
+                         const std::string& symbol, const std::string& dir,
+                         const std::string& file) {
+  ModuleFacts m;
+  m.name = name;
+  m.config_symbol = symbol;
+  const std::string sys = "/sys/module/" + name;
+  m.loaded = fs.is_dir(sys);
+  for (const auto& p : fs.list(sys + "/parameters")) {
+    if (auto v = fs.read_line(sys + "/parameters/" + p))
+      m.params[p] = *v;
+    else
+      m.unreadable_params.push_back(p);
+  }
+  m.ko_path = find_ko(fs, sf.kernel_release, dir, file);
+  if (!sf.config.empty()) {
+    m.build = build_from_config(sf.config, symbol);
+  } else if (m.loaded) {
+    // A loaded module has initstate; a built-in one with parameters has not.
+    m.build = fs.exists(sys + "/initstate") ? Build::kModule : Build::kBuiltin;
+  } else if (!m.ko_path.empty()) {
+    m.build = Build::kModule;
+  }
+  return m;
+}
+
+// "options <module> ... <param>=<value>" in any modprobe.d file.
+std::optional<std::string> modprobe_option(const RootFs& fs, const std::string& module,
+                                           const std::string& param) {
+  std::optional<std::string> found;
+  for (const char* dir : {"/lib/modprobe.d", "/usr/lib/modprobe.d", "/run/modprobe.d",
+                          "/etc/modprobe.d"}) {
+    for (const auto& f : fs.list(dir)) {
+      if (f.size() < 5 || f.substr(f.size() - 5) != ".conf") continue;
+      auto text = fs.read(std::string(dir) + "/" + f);
+      if (!text) continue;
+      std::istringstream in(*text);
+      std::string line;
+      while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string w, mod;
+        if (!(words >> w) || w != "options" || !(words >> mod) || mod != module) continue;
+        while (words >> w)
+          if (w.rfind(param + "=", 0) == 0) found = w.substr(param.size() + 1);
+      }
+    }
+  }
+  return found;
+}
+
+std::optional<std::string> cmdline_option(const std::string& cmdline, const std::string& key) {
+  std::istringstream in(cmdline);
+  std::string w;
+  std::optional<std::string> found;
+  while (in >> w)
+    if (w.rfind(key + "=", 0) == 0) found = w.substr(key.size() + 1);
+  return found;
+}
+
+void probe_rivals(const RootFs& fs, SystemFacts& sf) {
+  const std::string active = sf.active_backend();
+  // efi_pstore: drivers/firmware/efi/efi-pstore.c. Backend name "efi" up to
+  // 6.1, "efi_pstore" from 6.2 on (FORMAT.md 8.6).
+  {
+    RivalBackend r;
+    r.module = "efi_pstore";
+    bool new_name = sf.kernel_major > 6 || (sf.kernel_major == 6 && sf.kernel_minor >= 2);
+    r.backend_name = new_name ? "efi_pstore" : "efi";
+    ModuleFacts m = module_facts(fs, sf, "efi_pstore", "CONFIG_EFI_VARS_PSTORE",
+                                 "drivers/firmware/efi", "efi-pstore");
+    r.build = m.build;
+    r.loaded = m.loaded;
+    auto live = m.params.find("pstore_disable");
+    auto conf = modprobe_option(fs, "efi_pstore", "pstore_disable");
+    auto cmd = cmdline_option(sf.cmdline, "efi_pstore.pstore_disable");
+    r.disabled = (live != m.params.end() && truthy(live->second)) || (conf && truthy(*conf)) ||
+                 (cmd && truthy(*cmd));
+    if (active == "efi" || active == "efi_pstore") {
+      r.will_register = true;
+      r.why = "it holds the backend now";
+    } else if (r.build == Build::kAbsent) {
+      r.why = "CONFIG_EFI_VARS_PSTORE is not set";
+    } else if (!sf.efi_firmware) {
+      r.why = "no EFI firmware (/sys/firmware/efi missing)";
+    } else if (r.disabled) {
+      r.why = "pstore_disable=1 is set";
+    } else {
+      r.will_register = true;
+      r.why = r.build == Build::kBuiltin
+                  ? "built in; it registers before pstore_blk's late_initcall"
+                  : (sf.systemd_pstore ? "systemd-pstore.service pulls in modprobe@efi_pstore.service"
+                                       : "EFI firmware present; the module can be loaded");
+    }
+    sf.rivals.push_back(r);
+  }
+  // ramoops: fs/pstore/ram.c; registers only with a memory region.
+  {
+    RivalBackend r;
+    r.module = "ramoops";
+    r.backend_name = "ramoops";
+    ModuleFacts m = module_facts(fs, sf, "ramoops", "CONFIG_PSTORE_RAM", "fs/pstore", "ramoops");
+    r.build = m.build;
+    r.loaded = m.loaded && fs.exists("/sys/module/ramoops/initstate");
+    if (active == "ramoops") {
+      r.will_register = true;
+      r.why = "it holds the backend now";
+    } else if (cmdline_option(sf.cmdline, "ramoops.mem_address") || r.loaded) {
+      r.will_register = true;
+      r.why = r.loaded ? "loaded" : "ramoops.mem_address is on the kernel command line";
+    } else {
+      r.why = "no reserved memory region configured";
+    }
+    sf.rivals.push_back(r);
+  }
+  // erst: drivers/acpi/apei/erst.c; built in with APEI, registers when the
+  // firmware has an ERST table.
+  {
+    RivalBackend r;
+    r.module = "erst";
+    r.backend_name = "erst";
+    r.build = sf.config.empty() ? Build::kUnknown : build_from_config(sf.config, "CONFIG_ACPI_APEI");
+    r.loaded = fs.is_dir("/sys/module/erst");
+    auto live = fs.read_line("/sys/module/erst/parameters/erst_disable");
+    r.disabled = (live && truthy(*live)) ||
+                 cmdline_option(sf.cmdline, "erst_disable").has_value();
+    if (active == "erst") {
+      r.will_register = true;
+      r.why = "it holds the backend now";
+    } else if (!fs.exists("/sys/firmware/acpi/tables/ERST")) {
+      r.why = "the firmware has no ERST table";
+    } else if (r.disabled) {
+      r.why = "erst_disable is set";
+    } else {
+      r.will_register = r.build != Build::kAbsent;
+      r.why = r.will_register ? "the firmware has an ERST table" : "CONFIG_ACPI_APEI is not set";
+    }
+    sf.rivals.push_back(r);
+  }
+}
+
+void probe_bootloader(const RootFs& fs, SystemFacts& sf) {
+  const bool grub_tool = fs.exists("/usr/sbin/update-grub") || fs.exists("/usr/sbin/grub-mkconfig") ||
+                         fs.exists("/usr/sbin/grub2-mkconfig") || fs.exists("/sbin/update-grub");
+  if (fs.exists("/usr/sbin/grubby") || fs.exists("/sbin/grubby")) {
+    sf.bootloader = Bootloader::kGrubby;
+    sf.bootloader_why = "/usr/sbin/grubby";
+  } else if (fs.exists("/etc/default/grub") && grub_tool) {
+    sf.bootloader = Bootloader::kGrub;
+    sf.bootloader_why = "/etc/default/grub";
+  } else if (fs.exists("/etc/kernel/cmdline")) {
+    sf.bootloader = Bootloader::kKernelInstall;
+    sf.bootloader_why = "/etc/kernel/cmdline";
+  } else if (fs.is_dir("/boot/loader/entries") || fs.is_dir("/boot/efi/loader/entries") ||
+             fs.is_dir("/efi/loader/entries")) {
+    sf.bootloader = Bootloader::kKernelInstall;
+    sf.bootloader_why = "loader/entries (systemd-boot)";
+  } else {
+    sf.bootloader_why = "no /etc/default/grub, /etc/kernel/cmdline or loader/entries";
+  }
+}
+
+}  // namespace
+
+SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log) {
+  SystemFacts sf;
+  sf.root = fs.root();
+  sf.kernel_release = fs.read_line("/proc/sys/kernel/osrelease").value_or("");
+  if (!sf.kernel_release.empty()) {
+    char* end = nullptr;
+    sf.kernel_major = static_cast<int>(std::strtol(sf.kernel_release.c_str(), &end, 10));
+    if (end && *end == '.') sf.kernel_minor = static_cast<int>(std::strtol(end + 1, nullptr, 10));
+  }
+  // Kernel config: Debian installs /boot/config-<kver>; IKCONFIG_PROC kernels
+  // have /proc/config.gz.
+  if (!sf.kernel_release.empty()) {
+    std::string p = "/boot/config-" + sf.kernel_release;
+    if (auto t = fs.read(p)) {
+      sf.config = parse_kernel_config(*t);
+      sf.config_source = p;
+    }
+  }
+  if (sf.config_source.empty()) {
+    if (auto t = fs.read_gz("/proc/config.gz")) {
+      sf.config = parse_kernel_config(*t);
+      sf.config_source = "/proc/config.gz";
+    }
+  }
+  sf.cmdline = fs.read_line("/proc/cmdline").value_or("");
+  sf.efi_firmware = fs.is_dir("/sys/firmware/efi");
+  sf.systemd_pstore = fs.exists("/lib/systemd/system/systemd-pstore.service") ||
+                      fs.exists("/usr/lib/systemd/system/systemd-pstore.service");
+  sf.panic_on_oops = fs.read_line("/proc/sys/kernel/panic_on_oops").value_or("0") == "1";
+
+  sf.pstore = module_facts(fs, sf, "pstore", "CONFIG_PSTORE", "fs/pstore", "pstore");
+  sf.pstore_zone = module_facts(fs, sf, "pstore_zone", "CONFIG_PSTORE_ZONE", "fs/pstore", "pstore_zone");
+  sf.pstore_blk = module_facts(fs, sf, "pstore_blk", "CONFIG_PSTORE_BLK", "fs/pstore", "pstore_blk");
+  if (sf.pstore_blk.build == Build::kModule && sf.pstore_blk.ko_path.empty() &&
+      !sf.pstore_blk.loaded && fs.is_dir("/lib/modules/" + sf.kernel_release))
+    sf.pstore_blk.build = Build::kAbsent;  // configured =m but not shipped
+  auto on = [&](const char* s) { return sf.config.count(s) && sf.config.at(s) == "y"; };
+  sf.has_pmsg = on("CONFIG_PSTORE_PMSG");
+  sf.has_console = on("CONFIG_PSTORE_CONSOLE");
+  sf.has_ftrace = on("CONFIG_PSTORE_FTRACE");
+  sf.has_compress = on("CONFIG_PSTORE_COMPRESS") || on("CONFIG_PSTORE_DEFLATE_COMPRESS");
+  sf.cfg_kmsg_size = config_long(sf.config, "CONFIG_PSTORE_BLK_KMSG_SIZE");
+  sf.cfg_pmsg_size = config_long(sf.config, "CONFIG_PSTORE_BLK_PMSG_SIZE");
+  sf.cfg_console_size = config_long(sf.config, "CONFIG_PSTORE_BLK_CONSOLE_SIZE");
+  sf.cfg_ftrace_size = config_long(sf.config, "CONFIG_PSTORE_BLK_FTRACE_SIZE");
+  if (auto r = config_long(sf.config, "CONFIG_PSTORE_BLK_MAX_REASON")) sf.cfg_max_reason = static_cast<int>(*r);
+
+  sf.backend = fs.read_line("/sys/module/pstore/parameters/backend").value_or("");
+  sf.compress = fs.read_line("/sys/module/pstore/parameters/compress").value_or("");
+
+  // /sys/fs/pstore: mounted by systemd (PID 1) on systemd systems.
+  auto mounts = fs.read("/proc/self/mounts");
+  if (!mounts) mounts = fs.read("/proc/mounts");
+  if (mounts) {
+    std::istringstream in(*mounts);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream w(line);
+      std::string src, dir, type;
+      if (w >> src >> dir >> type && type == "pstore") {
+        sf.pstore_mounted = true;
+        sf.pstore_mountpoint = dir;
+      }
+    }
+  }
+  if (sf.pstore_mounted)
+    for (const auto& f : fs.list(sf.pstore_mountpoint))
+      if (f[0] != '.') sf.records.push_back(f);
+
+  probe_rivals(fs, sf);
+  probe_bootloader(fs, sf);
+
+  std::istringstream in(kernel_log);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find("pstore") != std::string::npos) sf.log_lines.push_back(line);
+  return sf;
+}
+
+std::string read_kernel_log(const RootFs& fs) {
+  if (!fs.is_live()) return fs.read("/var/log/dmesg").value_or("");
+  // /dev/kmsg: one record per read(), "prio,seq,usec,flags;text\n" (+ dict
+  // lines starting with ' '). O_NONBLOCK ends the walk with EAGAIN.
+  int fd = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EPIPE) continue;  // overwritten record: skip it
+    if (n <= 0) break;
+    std::string rec(buf, static_cast<std::size_t>(n));
+    auto semi = rec.find(';');
+    if (semi == std::string::npos) continue;
+    auto nl = rec.find('\n', semi);
+    out += rec.substr(semi + 1, nl == std::string::npos ? std::string::npos : nl - semi - 1);
+    out += '\n';
+  }
+  ::close(fd);
+  return out;
+}
+
+DeviceFacts probe_device_facts(const RootFs& fs, const std::string& path) {
+  DeviceFacts d;
+  d.path = path;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return d;
+  d.exists = true;
+  d.is_block = S_ISBLK(st.st_mode);
+  if (!d.is_block) {
+    d.size = static_cast<std::uint64_t>(st.st_size);
+    return d;
+  }
+  // /sys/dev/block/<maj>:<min> -> ../../devices/.../<kname>
+  char link[4096];
+  std::string devlink = fs.host_path("/sys/dev/block/" + std::to_string(major(st.st_rdev)) + ":" +
+                                     std::to_string(minor(st.st_rdev)));
+  ssize_t n = ::readlink(devlink.c_str(), link, sizeof link - 1);
+  if (n > 0) {
+    link[n] = 0;
+    std::string l(link);
+    d.kname = l.substr(l.rfind('/') + 1);
+    std::string up = l.substr(0, l.rfind('/'));
+    if (fs.exists("/sys/class/block/" + d.kname + "/partition")) {
+      d.is_partition = true;
+      d.partno = std::atoi(fs.read_line("/sys/class/block/" + d.kname + "/partition").value_or("0").c_str());
+      d.parent = up.substr(up.rfind('/') + 1);
+    }
+  }
+  const std::string sys = "/sys/class/block/" + d.kname;
+  d.size = std::strtoull(fs.read_line(sys + "/size").value_or("0").c_str(), nullptr, 10) * 512;
+  d.read_only = fs.read_line(sys + "/ro").value_or("0") == "1";
+  d.holders = fs.list(sys + "/holders");
+  // Mounted: compare device numbers, so /dev/disk/by-* and /dev/root spellings match.
+  auto same_dev = [&](const std::string& p) {
+    struct stat s2;
+    return ::stat(p.c_str(), &s2) == 0 && S_ISBLK(s2.st_mode) && s2.st_rdev == st.st_rdev;
+  };
+  auto mounts = fs.read("/proc/self/mounts");
+  if (mounts) {
+    std::istringstream in(*mounts);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream w(line);
+      std::string src, dir;
+      if (w >> src >> dir && src.rfind("/dev/", 0) == 0 && same_dev(src)) d.mounted_at.push_back(dir);
+    }
+  }
+  if (auto swaps = fs.read("/proc/swaps")) {
+    std::istringstream in(*swaps);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream w(line);
+      std::string src;
+      if (w >> src && src.rfind("/dev/", 0) == 0 && same_dev(src)) d.swap = true;
+    }
+  }
+  return d;
+}
+
+}  // namespace psb::sysconf

@@ -1,0 +1,145 @@
+// Pure renderers. Every file starts with a comment saying what wrote it and
+// what each knob does (systemd tmpfiles.d/systemd-pstore.conf style); the
+// facts quoted come from FORMAT.md section 8 and DEBIAN-NOTES.md.
+#include "pstore_blk/sysconf/plan.hpp"
+
+#include <sstream>
+
+namespace psb::sysconf {
+
+namespace {
+
+const char* const kReasons[] = {"undef", "panic", "oops", "emerg", "shutdown"};
+
+std::string header(const SetupPlan& p, const char* what) {
+  std::string s = "# Written by `pstore-blk setup` for " + p.device + " (PARTUUID=" + p.partuuid +
+                  ").\n# " + what + "\n# Remove with `pstore-blk undo`; edits here are lost on the next setup.\n";
+  return s;
+}
+
+std::string knob_comments(const SetupPlan& p, const char* prefix) {
+  std::ostringstream o;
+  o << "#\n"
+    << "# " << prefix << "blkdev       the pstore partition. "
+    << (p.mode == Mode::kModule
+            ? "A module opens it by path, so it must be a\n"
+              "#                    device node or a udev link; PARTUUID= works only built in.\n"
+            : "PARTUUID= is resolved by the kernel itself\n"
+              "#                    (no udev needed); the disk must be probed before late_initcall.\n")
+    << "# " << prefix << "kmsg_size    KiB per oops record zone (a multiple of 4; the kernel\n"
+    << "#                    shrinks other values). The zones fill at most 128 MiB.\n";
+  if (p.pmsg_kib) o << "# " << prefix << "pmsg_size    KiB for /dev/pmsg0 user messages; 0 disables.\n";
+  if (p.console_kib)
+    o << "# " << prefix << "console_size KiB of console log, flushed about every 500 ms; 0 disables.\n";
+  if (p.ftrace_kib) o << "# " << prefix << "ftrace_size  KiB of function trace, split per CPU; 0 disables.\n";
+  if (p.max_reason)
+    o << "# " << prefix << "max_reason   record kmsg dumps up to this reason (1 panic, 2 oops,\n"
+      << "#                    3 emerg, 4 shutdown).\n";
+  if (p.best_effort)
+    o << "# " << prefix << "best_effort  since Linux 5.14 a block device is used only with\n"
+      << "#                    best_effort=y. Oopses are recorded; panics are not: block\n"
+      << "#                    devices have no panic_write.\n";
+  return o.str();
+}
+
+void add_sizes(std::ostringstream& o, const SetupPlan& p, const char* prefix) {
+  o << ' ' << prefix << "kmsg_size=" << p.kmsg_kib;
+  if (p.pmsg_kib) o << ' ' << prefix << "pmsg_size=" << *p.pmsg_kib;
+  if (p.console_kib) o << ' ' << prefix << "console_size=" << *p.console_kib;
+  if (p.ftrace_kib) o << ' ' << prefix << "ftrace_size=" << *p.ftrace_kib;
+  if (p.max_reason) o << ' ' << prefix << "max_reason=" << *p.max_reason;
+  if (p.best_effort) o << ' ' << prefix << "best_effort=y";
+}
+
+}  // namespace
+
+std::optional<int> max_reason_from_name(const std::string& name) {
+  for (int i = 1; i < 5; ++i)
+    if (name == kReasons[i]) return i;
+  return std::nullopt;
+}
+
+const char* max_reason_name(int value) {
+  return value >= 0 && value < 5 ? kReasons[value] : "unknown";
+}
+
+std::string render_module_options(const SetupPlan& p) {
+  std::ostringstream o;
+  o << "blkdev=" << p.by_partuuid();
+  add_sizes(o, p, "");
+  return o.str();
+}
+
+std::string render_cmdline_fragment(const SetupPlan& p) {
+  std::ostringstream o;
+  if (p.mode == Mode::kBuiltin) {
+    o << "pstore_blk.blkdev=PARTUUID=" << p.partuuid;
+    add_sizes(o, p, "pstore_blk.");
+  }
+  if (p.backend_on_cmdline) o << " pstore.backend=pstore_blk";
+  std::string s = o.str();
+  if (!s.empty() && s.front() == ' ') s.erase(0, 1);
+  return s;
+}
+
+std::string render_modprobe_conf(const SetupPlan& p) {
+  std::ostringstream o;
+  o << header(p, "pstore_blk keeps kernel oops records on that partition.");
+  if (p.mode == Mode::kModule) {
+    o << knob_comments(p, "");
+    o << "options pstore_blk " << render_module_options(p) << "\n";
+  }
+  if (p.disable_efi_pstore_module) {
+    o << "#\n"
+      << "# Only one pstore backend can register. systemd loads efi_pstore early on EFI\n"
+      << "# machines and it wins the race; pstore_disable=1 keeps it loaded but\n"
+      << "# unregistered, so pstore_blk gets the slot at every boot.\n";
+    if (!p.rival_note.empty()) o << "# You give up: " << p.rival_note << "\n";
+    o << "options efi_pstore pstore_disable=1\n";
+  }
+  return o.str();
+}
+
+std::string render_modules_load(const SetupPlan& p) {
+  return header(p, "systemd-modules-load loads pstore_blk at boot; its options are in\n"
+                   "# /etc/modprobe.d/pstore-blk.conf.") +
+         "pstore_blk\n";
+}
+
+std::string render_grub_dropin(const SetupPlan& p) {
+  std::ostringstream o;
+  o << header(p, "Sourced by /etc/default/grub; run update-grub after editing.");
+  if (p.mode == Mode::kBuiltin) o << knob_comments(p, "pstore_blk.");
+  if (p.backend_on_cmdline) {
+    o << "#\n# pstore.backend=pstore_blk reserves the single pstore backend slot for\n"
+      << "# pstore_blk, so a built-in rival cannot take it first.\n";
+    if (!p.rival_note.empty()) o << "# You give up: " << p.rival_note << "\n";
+  }
+  o << "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX " << render_cmdline_fragment(p) << "\"\n";
+  return o.str();
+}
+
+std::string render_kernel_cmdline(const SetupPlan& p, const std::string& existing) {
+  std::istringstream in(existing);
+  std::string w, out;
+  while (in >> w) {
+    if (w.rfind("pstore_blk.", 0) == 0 || w.rfind("pstore.backend=", 0) == 0 ||
+        w.rfind("BOOT_IMAGE=", 0) == 0 || w.rfind("initrd=", 0) == 0)
+      continue;
+    out += (out.empty() ? "" : " ") + w;
+  }
+  std::string frag = render_cmdline_fragment(p);
+  if (!frag.empty()) out += (out.empty() ? "" : " ") + frag;
+  // kernel-install reads the first line only: no comment lines here.
+  return out + "\n";
+}
+
+std::string render_pstore_dropin(const SetupPlan& p) {
+  return header(p, "systemd-pstore archives /sys/fs/pstore to /var/lib/systemd/pstore and\n"
+                   "# then deletes the records. pstore_blk registers when systemd-modules-load\n"
+                   "# loads it; without this ordering systemd-pstore may run first and miss\n"
+                   "# the records of the last crash until the next boot.") +
+         "[Unit]\nAfter=systemd-modules-load.service\n";
+}
+
+}  // namespace psb::sysconf

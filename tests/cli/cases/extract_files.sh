@@ -1,0 +1,6 @@
+. "$(dirname "$0")/common.inc"
+fixture 6.1.0-56-amd64-ring-reuse
+img=6.1.0-56-amd64-ring-reuse.img
+checksum_guard $img "$PSB" extract $img --output-dir out || exit $?
+# name, mode, size, mtime: the kernel's names and dump times, mode 0600.
+stat -c '%n %a %s %Y' out/* | sort

@@ -1,0 +1,1 @@
+"$PSB" list does-not-exist.img

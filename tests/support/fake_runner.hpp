@@ -1,0 +1,25 @@
+// Scripted Runner for tests (ninja's FakeCommandRunner role): records every
+// command line and answers from a table, status 0 by default.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pstore_blk/sysconf/runner.hpp"
+
+namespace psb::test {
+
+class FakeRunner final : public sysconf::Runner {
+ public:
+  Result<sysconf::CommandResult> run(const std::vector<std::string>& argv) override {
+    std::string line = sysconf::command_line(argv);
+    commands.push_back(line);
+    auto it = answers.find(line);
+    return it == answers.end() ? sysconf::CommandResult{} : it->second;
+  }
+  std::vector<std::string> commands;
+  std::map<std::string, sysconf::CommandResult> answers;
+};
+
+}  // namespace psb::test
