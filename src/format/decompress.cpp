@@ -17,34 +17,40 @@ InflateResult run_inflate(Bytes in, std::size_t max_out, int window_bits) {
   }
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(in.data()));
   zs.avail_in = static_cast<uInt>(std::min<std::size_t>(in.size(), UINT32_MAX));
-  char chunk[16384];
+  // Inflate straight into the result, growing it geometrically (kernel text
+  // deflates about 3:1), never past max_out + 1 (one byte more tells "limit").
+  std::size_t used = 0;
+  std::size_t cap = std::min(max_out + 1, std::max<std::size_t>(4 * in.size(), 4096));
+  res.out.resize(cap);
   int ret = Z_OK;
   while (true) {
-    zs.next_out = reinterpret_cast<Bytef*>(chunk);
-    zs.avail_out = sizeof chunk;
+    if (used == res.out.size()) {
+      if (res.out.size() > max_out) break;
+      res.out.resize(std::min(max_out + 1, res.out.size() * 2));
+    }
+    zs.next_out = reinterpret_cast<Bytef*>(res.out.data() + used);
+    zs.avail_out = static_cast<uInt>(res.out.size() - used);
+    const uInt before = zs.avail_out;
     ret = inflate(&zs, Z_NO_FLUSH);
-    const std::size_t produced = sizeof chunk - zs.avail_out;
-    if (res.out.size() + produced > max_out) {
-      res.out.append(chunk, max_out - res.out.size());
-      res.status = InflateStatus::kOutputLimit;
-      break;
-    }
-    res.out.append(chunk, produced);
-    if (ret == Z_STREAM_END) {
-      res.status = InflateStatus::kOk;
-      break;
-    }
-    if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_MEM_ERROR || ret == Z_STREAM_ERROR) {
-      res.status = InflateStatus::kDataError;
-      if (zs.msg) res.message = zs.msg;
-      break;
-    }
-    if (ret == Z_BUF_ERROR || (zs.avail_in == 0 && produced == 0)) {
-      res.status = InflateStatus::kIncomplete;
-      res.message = "input ends before the end of the deflate stream";
-      break;
-    }
+    const std::size_t produced = before - zs.avail_out;
+    used += produced;
+    if (ret == Z_STREAM_END) break;
+    if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_MEM_ERROR || ret == Z_STREAM_ERROR) break;
+    if (ret == Z_BUF_ERROR || (zs.avail_in == 0 && produced == 0)) break;
   }
+  if (used > max_out) {
+    res.status = InflateStatus::kOutputLimit;
+    used = max_out;
+  } else if (ret == Z_STREAM_END) {
+    res.status = InflateStatus::kOk;
+  } else if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_MEM_ERROR || ret == Z_STREAM_ERROR) {
+    res.status = InflateStatus::kDataError;
+    if (zs.msg) res.message = zs.msg;
+  } else {
+    res.status = InflateStatus::kIncomplete;
+    res.message = "input ends before the end of the deflate stream";
+  }
+  res.out.resize(used);
   res.consumed = in.size() - zs.avail_in;
   inflateEnd(&zs);
   return res;

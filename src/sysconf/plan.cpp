@@ -3,7 +3,9 @@
 // facts quoted come from FORMAT.md section 8 and DEBIAN-NOTES.md.
 #include "pstore_blk/sysconf/plan.hpp"
 
+#include <algorithm>
 #include <sstream>
+#include <utility>
 
 namespace psb::sysconf {
 
@@ -17,28 +19,40 @@ std::string header(const SetupPlan& p, const char* what) {
   return s;
 }
 
-std::string knob_comments(const SetupPlan& p, const char* prefix) {
-  std::ostringstream o;
-  o << "#\n"
-    << "# " << prefix << "blkdev       the pstore partition. "
-    << (p.mode == Mode::kModule
-            ? "A module opens it by path, so it must be a\n"
-              "#                    device node or a udev link; PARTUUID= works only built in.\n"
-            : "PARTUUID= is resolved by the kernel itself\n"
-              "#                    (no udev needed); the disk must be probed before late_initcall.\n")
-    << "# " << prefix << "kmsg_size    KiB per oops record zone (a multiple of 4; the kernel\n"
-    << "#                    shrinks other values). The zones fill at most 128 MiB.\n";
-  if (p.pmsg_kib) o << "# " << prefix << "pmsg_size    KiB for /dev/pmsg0 user messages; 0 disables.\n";
+// One "# <knob>  <text>" block per parameter, continuation lines aligned
+// under the text.
+std::string knob_comments(const SetupPlan& p, const std::string& prefix) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> knobs;
+  if (p.mode == Mode::kModule)
+    knobs.push_back({"blkdev", {"the pstore partition. A module opens it by path, so it must be",
+                                "a device node or a udev link; PARTUUID= works only built in."}});
+  else
+    knobs.push_back({"blkdev", {"the pstore partition. The kernel resolves PARTUUID= itself",
+                                "(no udev); the disk must be probed before late_initcall."}});
+  knobs.push_back({"kmsg_size", {"KiB per oops record zone (a multiple of 4; the kernel shrinks",
+                                 "other values). All zones together use at most 128 MiB."}});
+  if (p.pmsg_kib) knobs.push_back({"pmsg_size", {"KiB for /dev/pmsg0 user messages; 0 disables."}});
   if (p.console_kib)
-    o << "# " << prefix << "console_size KiB of console log, flushed about every 500 ms; 0 disables.\n";
-  if (p.ftrace_kib) o << "# " << prefix << "ftrace_size  KiB of function trace, split per CPU; 0 disables.\n";
+    knobs.push_back({"console_size", {"KiB of console log, flushed about every 500 ms; 0 disables."}});
+  if (p.ftrace_kib) knobs.push_back({"ftrace_size", {"KiB of function trace, split per CPU; 0 disables."}});
   if (p.max_reason)
-    o << "# " << prefix << "max_reason   record kmsg dumps up to this reason (1 panic, 2 oops,\n"
-      << "#                    3 emerg, 4 shutdown).\n";
+    knobs.push_back({"max_reason", {"record kmsg dumps up to this reason (1 panic, 2 oops,",
+                                    "3 emerg, 4 shutdown)."}});
   if (p.best_effort)
-    o << "# " << prefix << "best_effort  since Linux 5.14 a block device is used only with\n"
-      << "#                    best_effort=y. Oopses are recorded; panics are not: block\n"
-      << "#                    devices have no panic_write.\n";
+    knobs.push_back({"best_effort", {"since Linux 5.14 a block device is used only with",
+                                     "best_effort=y. Oopses are recorded; panics are not:",
+                                     "block devices have no panic_write."}});
+  std::size_t width = 0;
+  for (const auto& k : knobs) width = std::max(width, prefix.size() + k.first.size());
+  std::ostringstream o;
+  o << "#\n";
+  for (const auto& k : knobs) {
+    std::string name = prefix + k.first;
+    for (std::size_t i = 0; i < k.second.size(); ++i) {
+      o << "#   " << (i == 0 ? name + std::string(width - name.size(), ' ') : std::string(width, ' '))
+        << "  " << k.second[i] << "\n";
+    }
+  }
   return o.str();
 }
 
