@@ -21,6 +21,10 @@ const Command kCommands[] = {
     {"show", "print one record, byte-identical to the kernel's file", attach_show},
     {"extract", "write every record to a directory as the kernel names them", attach_extract},
     {"summary", "one line per distinct crash across records, images and machines", attach_summary},
+    {"check", "tell which crashes pstore_blk will record on this system", attach_check},
+    {"setup", "create or adopt a pstore partition and configure pstore_blk", attach_setup},
+    {"status", "show what setup configured and what the kernel runs now", attach_status},
+    {"undo", "remove what setup wrote and restore what it replaced", attach_undo},
 };
 
 class UtilLinuxFormatter : public CLI::Formatter {

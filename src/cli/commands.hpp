@@ -12,6 +12,10 @@ namespace psb::cli {
 void attach_list(CLI::App& sub, std::function<int()>& action);
 void attach_show(CLI::App& sub, std::function<int()>& action);
 void attach_extract(CLI::App& sub, std::function<int()>& action);
+void attach_check(CLI::App& sub, std::function<int()>& action);
+void attach_setup(CLI::App& sub, std::function<int()>& action);
+void attach_status(CLI::App& sub, std::function<int()>& action);
+void attach_undo(CLI::App& sub, std::function<int()>& action);
 void attach_summary(CLI::App& sub, std::function<int()>& action);
 
 }  // namespace psb::cli

@@ -443,9 +443,9 @@ Result<std::vector<Signature>> probe_signatures(const std::string& path, std::ui
 }
 
 Result<std::vector<Signature>> wipe_range(const std::string& path, std::uint64_t offset,
-                                          std::uint64_t size, std::uint64_t zero_bytes) {
+                                          std::uint64_t size, std::uint64_t zero_bytes, bool exclusive) {
   // O_EXCL on a block device fails with EBUSY while it is mounted or claimed.
-  const int flags = O_RDWR | O_CLOEXEC | (is_block_device(path) ? O_EXCL : 0);
+  const int flags = O_RDWR | O_CLOEXEC | (exclusive && is_block_device(path) ? O_EXCL : 0);
   int fd = ::open(path.c_str(), flags);
   if (fd < 0) {
     Error e = make_sys_error("Failed to open '" + path + "' for writing", errno);

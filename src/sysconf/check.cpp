@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 
 namespace psb::sysconf {
 
@@ -51,7 +52,14 @@ Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
     r.partno = r.facts.partno;
     r.exists_as_partition = true;
   } else {
+    // Image files are recorded by absolute path, so a re-run from another
+    // directory finds the same disk.
     r.disk = device;
+    if (!r.facts.is_block) {
+      std::error_code ec;
+      auto abs = std::filesystem::canonical(device, ec);
+      if (!ec) r.disk = abs.string();
+    }
     r.whole_disk = true;
     if (image_partition) r.partno = *image_partition;
   }
@@ -126,7 +134,7 @@ Sizes effective_sizes(const SystemFacts& sf, const SetupPlan* plan) {
 std::vector<std::string> kernel_blockers(const SystemFacts& sf) {
   std::vector<std::string> out;
   const std::string kver = sf.kernel_release.empty() ? "this kernel" : sf.kernel_release;
-  if (sf.config.empty() && sf.pstore_blk.build == Build::kUnknown) {
+  if (sf.config_source.empty() && sf.pstore_blk.build == Build::kUnknown) {
     out.push_back("no kernel config found (/boot/config-" + sf.kernel_release +
                   ", /proc/config.gz) and pstore_blk is not loaded: cannot tell how it is built");
     return out;

@@ -92,7 +92,7 @@ std::string find_ko(const RootFs& fs, const std::string& kver, const std::string
   if (kver.empty()) return "";
   const std::string base = "/lib/modules/" + kver + "/";
   for (const char* ext : {".ko", ".ko.xz", ".ko.zst", ".ko.gz"}) {
-    std::string p = base + dir + "/" + file + ext;
+    std::string p = base + "kernel/" + dir + "/" + file + ext;
     if (fs.exists(p)) return p;
   }
   if (auto dep = fs.read(base + "modules.dep")) {
@@ -124,7 +124,7 @@ ModuleFacts module_facts(const RootFs& fs, const SystemFacts& sf, const std::str
       m.unreadable_params.push_back(p);
   }
   m.ko_path = find_ko(fs, sf.kernel_release, dir, file);
-  if (!sf.config.empty()) {
+  if (!sf.config_source.empty()) {
     m.build = build_from_config(sf.config, symbol);
   } else if (m.loaded) {
     // A loaded module has initstate; a built-in one with parameters has not.
@@ -229,7 +229,7 @@ void probe_rivals(const RootFs& fs, SystemFacts& sf) {
     RivalBackend r;
     r.module = "erst";
     r.backend_name = "erst";
-    r.build = sf.config.empty() ? Build::kUnknown : build_from_config(sf.config, "CONFIG_ACPI_APEI");
+    r.build = sf.config_source.empty() ? Build::kUnknown : build_from_config(sf.config, "CONFIG_ACPI_APEI");
     r.loaded = fs.is_dir("/sys/module/erst");
     auto live = fs.read_line("/sys/module/erst/parameters/erst_disable");
     r.disabled = (live && truthy(*live)) ||

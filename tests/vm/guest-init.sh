@@ -2,7 +2,8 @@
 # /init of the harness's busybox initramfs (runs INSIDE the QEMU guest).
 #
 # The host bakes the job into /etc/psb/job.conf (shell variables):
-#   PSB_PHASE       writer | erase | read | info
+#   PSB_PHASE       writer | erase | read | info, or a phase_<name> function
+#                   of /etc/psb/phases.sh (tests/vm/guest-phases.sh)
 #   PSB_BLKDEV      block device pstore_blk uses (module: passed as blkdev=)
 #   PSB_BLK_PARAMS  extra pstore_blk module parameters (module kernels)
 #   PSB_EVENTS      writer events, space separated words:
@@ -199,7 +200,17 @@ read)
 info)
     ;;
 *)
-    fail "unknown phase $PSB_PHASE"
+    # Other phases come from a phase script the host put in the initramfs
+    # (e2e-setup.sh: tests/vm/guest-phases.sh) as a function phase_<name>.
+    if [ -f /etc/psb/phases.sh ]; then
+        # shellcheck source=/dev/null
+        . /etc/psb/phases.sh
+    fi
+    if command -v "phase_$PSB_PHASE" >/dev/null 2>&1; then
+        "phase_$PSB_PHASE"
+    else
+        fail "unknown phase $PSB_PHASE"
+    fi
     ;;
 esac
 finish

@@ -146,6 +146,11 @@ psb_build_initramfs() {
         fi
         n=$((n + 1))
     done
+    # Optional extra tree copied over the initramfs (binaries, libraries,
+    # module tree, phase scripts); see psb_overlay_* below.
+    if [[ -n ${PSB_INITRAMFS_OVERLAY:-} ]]; then
+        cp -a "$PSB_INITRAMFS_OVERLAY"/. "$tmp"/
+    fi
     (cd "$tmp" && find . -print0 | LC_ALL=C sort -z \
         | cpio --null -o -H newc --owner 0:0 --quiet) | gzip -9n >"$out.tmp"
     mv "$out.tmp" "$out"
@@ -164,7 +169,7 @@ psb_qemu_run() {
     local kernel=$1 initrd=$2 cmdline=$3 log=$4 ncpus=$5 disk=$6 export_disk=${7:-}
     local accel=${PSB_QEMU_ACCEL:-tcg}
     local -a args=(
-        -accel "$accel" -m 512 -smp "$ncpus" -nographic -no-reboot
+        -accel "$accel" -m "${PSB_QEMU_MEM:-512}" -smp "$ncpus" -nographic -no-reboot
         -kernel "$kernel" -initrd "$initrd" -append "$cmdline"
         -serial "file:$log" -monitor none -display none
         -drive "file=$disk,format=raw,if=none,id=d0,cache=writeback"
@@ -173,6 +178,12 @@ psb_qemu_run() {
     if [[ -n $export_disk ]]; then
         args+=(-drive "file=$export_disk,format=raw,if=none,id=d1"
             -device "virtio-blk-pci,drive=d1,addr=0x5")
+    fi
+    # PSB_QEMU_BIOS: firmware image, e.g. /usr/share/ovmf/OVMF.fd (UEFI; the
+    # kernel is still passed with -kernel and started by OVMF's EFI stub loader).
+    if [[ -n ${PSB_QEMU_BIOS:-} ]]; then
+        [[ -r $PSB_QEMU_BIOS ]] || psb_die "firmware $PSB_QEMU_BIOS not readable (Debian 12: apt-get install ovmf)"
+        args+=(-bios "$PSB_QEMU_BIOS")
     fi
     local t0 t1 rc=0
     t0=$(date +%s.%N)
@@ -190,9 +201,16 @@ psb_qemu_run() {
         tail -n 40 "$log" >&2 || true
         psb_die "guest did not finish its job (no PSB-DONE marker; serial log: $log)"
     fi
+    PSB_LAST_GUEST_FAIL=""
     if grep -q 'PSB-FAIL' "$log"; then
-        grep 'PSB-FAIL' "$log" >&2 || true
-        psb_die "guest job reported a failure (serial log: $log)"
+        # PSB_ALLOW_GUEST_FAIL=1: the caller inspects the export first and
+        # reports PSB_LAST_GUEST_FAIL itself.
+        if [[ ${PSB_ALLOW_GUEST_FAIL:-0} == 1 ]]; then
+            PSB_LAST_GUEST_FAIL=$(grep -a 'PSB-FAIL' "$log" | tr -d '\r')
+        else
+            grep 'PSB-FAIL' "$log" >&2 || true
+            psb_die "guest job reported a failure (serial log: $log)"
+        fi
     fi
     psb_log "boot finished in ${PSB_LAST_BOOT_SECONDS}s ($log)"
 }
@@ -366,4 +384,191 @@ psb_boot_phase() {
     printf '%s\n' "$PSB_LAST_BOOT_SECONDS" >"$pdir/boot-seconds"
     psb_unpack_export "$pdir/export.img" "$pdir/export"
     rm -f "$pdir/export.img"
+}
+
+# ---------------------------------------------------------------------------
+# Initramfs overlays for the provisioning tests (e2e-setup.sh, e2e-efi.sh):
+# the project binary with its libraries, kmod, udev, util-linux tools and a
+# /lib/modules tree so `pstore-blk setup --now` can modprobe, wait for udev's
+# /dev/disk/by-partuuid links and read /boot/config-* like on a real system.
+# Build one with psb_overlay_init DIR, psb_overlay_* DIR ..., then boot with
+# PSB_INITRAMFS_OVERLAY=DIR.
+# ---------------------------------------------------------------------------
+
+psb_overlay_init() {
+    rm -rf "$1"
+    mkdir -p "$1"/{usr/bin,usr/sbin,sbin,lib64,run,etc/psb,etc/modprobe.d,etc/modules-load.d}
+}
+
+# psb_overlay_add_libs OVERLAY ELF [LD_LIBRARY_PATH]: copy the shared
+# libraries ELF needs (ldd), at their own paths. Fails naming a missing one.
+psb_overlay_add_libs() {
+    local ov=$1 elf=$2 llp=${3:-} line lib out
+    out=$(LD_LIBRARY_PATH=$llp ldd "$elf" 2>&1) || psb_die "ldd $elf failed: $out"
+    if grep -q 'not found' <<<"$out"; then
+        psb_die "$elf needs libraries missing on this host: $(grep 'not found' <<<"$out" | awk '{print $1}' | tr '\n' ' ')"
+    fi
+    while read -r line; do
+        lib=""
+        if [[ $line == *' => '/* ]]; then
+            lib=${line#*=> }
+            lib=${lib%% (*}
+        elif [[ $line == /* ]]; then
+            lib=${line%% (*}
+        fi
+        [[ -n $lib && -e $lib ]] || continue
+        mkdir -p "$ov$(dirname "$lib")"
+        cp -L "$lib" "$ov$lib"
+    done <<<"$out"
+}
+
+# psb_overlay_add_bin OVERLAY SRC DEST [LD_LIBRARY_PATH]: an executable and its libraries.
+psb_overlay_add_bin() {
+    local ov=$1 src=$2 dest=$3
+    [[ -x $src ]] || psb_die "no executable $src"
+    mkdir -p "$ov$(dirname "$dest")"
+    cp -L "$src" "$ov$dest"
+    chmod 0755 "$ov$dest"
+    psb_overlay_add_libs "$ov" "$src" "${4:-}"
+}
+
+# psb_overlay_add_kmod OVERLAY: the host's kmod as /usr/bin/kmod with
+# modprobe/rmmod/insmod/lsmod/modinfo/depmod links in /usr/sbin and /sbin
+# (/sbin/modprobe is the kernel's default modprobe_path).
+psb_overlay_add_kmod() {
+    local ov=$1 k t
+    k=$(readlink -f "$(command -v kmod || echo /bin/kmod)")
+    psb_overlay_add_bin "$ov" "$k" /usr/bin/kmod
+    for t in modprobe rmmod insmod lsmod modinfo depmod; do
+        ln -sf ../bin/kmod "$ov/usr/sbin/$t"
+        ln -sf ../usr/bin/kmod "$ov/sbin/$t"
+    done
+}
+
+# psb_overlay_add_utils OVERLAY: util-linux tools a Debian system has
+# (blkid, partx, sfdisk, wipefs, lsblk, findmnt) in /usr/sbin.
+psb_overlay_add_utils() {
+    local ov=$1 t p
+    for t in blkid partx sfdisk wipefs lsblk findmnt; do
+        p=$(PATH=/usr/sbin:/sbin:/usr/bin:/bin command -v "$t") || psb_die "host tool $t missing (apt-get install util-linux fdisk)"
+        psb_overlay_add_bin "$ov" "$p" "/usr/sbin/$t"
+    done
+}
+
+# psb_fetch_udev : sets PSB_UDEV_ROOT, an unpacked Debian udev package (plus
+# systemd's libsystemd-shared when the host has no systemd of the same
+# version). Cached in $PSB_CACHE/udev/<version>/root.
+psb_fetch_udev() {
+    local ver pkgs=(udev) p deb
+    ver=$(dpkg-query -W -f='${Version}' systemd 2>/dev/null || true)
+    if [[ -z $ver || ! -e /usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-${ver%%.*}.so ]]; then
+        ver=$(apt-cache policy udev 2>/dev/null | awk '/Candidate:/ {print $2}')
+        [[ -n $ver && $ver != '(none)' ]] || psb_die "apt-cache knows no udev package (run apt-get update)"
+        pkgs+=(systemd)
+    fi
+    PSB_UDEV_ROOT=$PSB_CACHE/udev/$ver/root
+    if [[ -x $PSB_UDEV_ROOT/bin/udevadm ]]; then
+        return 0
+    fi
+    rm -rf "$PSB_UDEV_ROOT"
+    mkdir -p "$PSB_UDEV_ROOT"
+    for p in "${pkgs[@]}"; do
+        psb_apt_download "$p=$ver"
+        deb=$(find "$PSB_CACHE/debs" -maxdepth 1 -name "${p}_${ver//:/%3a}_*.deb" | head -n1)
+        [[ -n $deb ]] || deb=$(find "$PSB_CACHE/debs" -maxdepth 1 -name "${p}_*.deb" | grep -F "_${ver#*:}_" | head -n1)
+        [[ -n $deb ]] || psb_die "no cached .deb for $p $ver"
+        dpkg -x "$deb" "$PSB_UDEV_ROOT"
+    done
+    [[ -x $PSB_UDEV_ROOT/bin/udevadm ]] || psb_die "udev package has no bin/udevadm"
+}
+
+# psb_overlay_add_udev OVERLAY: systemd-udevd + udevadm and the rules that
+# make /dev/disk/by-{partuuid,partlabel,uuid,label} links for block devices.
+psb_overlay_add_udev() {
+    local ov=$1 r llp
+    psb_fetch_udev
+    llp=$PSB_UDEV_ROOT/usr/lib/x86_64-linux-gnu/systemd:$PSB_UDEV_ROOT/lib/systemd
+    psb_overlay_add_bin "$ov" "$PSB_UDEV_ROOT/bin/udevadm" /usr/bin/udevadm "$llp"
+    mkdir -p "$ov/lib/systemd" "$ov/lib/udev/rules.d" "$ov/etc/udev" "$ov/run/udev"
+    ln -sf /usr/bin/udevadm "$ov/lib/systemd/systemd-udevd"
+    for r in 50-udev-default.rules 60-block.rules 60-persistent-storage.rules; do
+        cp "$PSB_UDEV_ROOT/lib/udev/rules.d/$r" "$ov/lib/udev/rules.d/"
+    done
+    # Names used by the rules (GROUP=...), so udevd does not warn about them.
+    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ov/etc/passwd"
+    printf '%s\n' root:x:0: disk:x:6: kmem:x:15: tty:x:5: dialout:x:20: cdrom:x:24: \
+        audio:x:29: video:x:44: input:x:105: kvm:x:106: render:x:107: sgx:x:108: tape:x:26: >"$ov/etc/group"
+}
+
+# psb_overlay_add_modules OVERLAY MODDIR KREL MODULE...: a /lib/modules/KREL
+# tree with MODULE... and their dependencies (depmod'ed), the kernel's
+# modules.builtin*, and /boot/config-KREL, so modprobe and `pstore-blk check`
+# see a Debian-like module layout.
+psb_overlay_add_modules() {
+    local ov=$1 moddir=$2 krel=$3 f
+    shift 3
+    local dst=$ov/lib/modules/$krel
+    mkdir -p "$dst"
+    while read -r f; do
+        mkdir -p "$dst/$(dirname "$f")"
+        cp "$moddir/$f" "$dst/$f"
+    done < <(psb_module_chain "$moddir" "$krel" "$@")
+    for f in modules.builtin modules.builtin.modinfo modules.order; do
+        [[ -f $moddir/$f ]] && cp "$moddir/$f" "$dst/"
+    done
+    depmod -b "$ov" "$krel" || psb_die "depmod -b $ov $krel failed"
+    local cfg=${moddir%/lib/modules/*}/boot/config-$krel
+    if [[ -f $cfg ]]; then
+        mkdir -p "$ov/boot"
+        cp "$cfg" "$ov/boot/"
+    fi
+}
+
+# psb_compare_export EXPORT_DIR OUT_DIR : compare the files pstore-blk wrote
+# in OUT_DIR with a guest's export_pstore directory (list + files/): every
+# file the kernel listed must be there, byte-identical, mode 0600, dmesg
+# files with the kernel's mtime; no extra record files. Prints one line per
+# mismatch on stderr; sets PSB_MISMATCHES and PSB_COMPARED.
+psb_compare_export() {
+    local exp=$1 out=$2 name mtime size got mode gm f n
+    PSB_MISMATCHES=0
+    PSB_COMPARED=0
+    while read -r name mtime size; do
+        PSB_COMPARED=$((PSB_COMPARED + 1))
+        got=$out/$name
+        if [[ ! -f $got ]]; then
+            printf '  mismatch: %s: not written by pstore-blk (kernel size %s)\n' "$name" "$size" >&2
+            PSB_MISMATCHES=$((PSB_MISMATCHES + 1))
+            continue
+        fi
+        if ! cmp -s "$exp/files/$name" "$got"; then
+            printf '  mismatch: %s: content differs (%s vs kernel %s bytes; %s)\n' "$name" \
+                "$(stat -c %s "$got")" "$size" "$(cmp "$exp/files/$name" "$got" 2>&1 | head -n1)" >&2
+            PSB_MISMATCHES=$((PSB_MISMATCHES + 1))
+        fi
+        mode=$(stat -c %a "$got")
+        if [[ $mode != 600 ]]; then
+            printf '  mismatch: %s: mode %s, expected 600\n' "$name" "$mode" >&2
+            PSB_MISMATCHES=$((PSB_MISMATCHES + 1))
+        fi
+        if [[ $name == dmesg-* ]]; then
+            gm=$(stat -c %Y "$got")
+            if [[ $gm != "$mtime" ]]; then
+                printf '  mismatch: %s: mtime %s, expected the dump time %s\n' "$name" "$gm" "$mtime" >&2
+                PSB_MISMATCHES=$((PSB_MISMATCHES + 1))
+            fi
+        fi
+    done <"$exp/list"
+    for f in "$out"/*; do
+        [[ -e $f ]] || continue
+        n=$(basename "$f")
+        case $n in
+        dmesg-* | console-* | pmsg-* | ftrace-*)
+            if ! awk -v n="$n" '$1 == n { f = 1 } END { exit !f }' "$exp/list"; then
+                printf '  mismatch: %s: written by pstore-blk, not listed by the kernel\n' "$n" >&2
+                PSB_MISMATCHES=$((PSB_MISMATCHES + 1))
+            fi
+            ;;
+        esac
+    done
 }

@@ -100,9 +100,12 @@ Result<std::vector<Signature>> probe_signatures(const std::string& path, std::ui
 
 /// Erases every signature in the range (blkid_do_wipe), then writes zeros
 /// over its first `zero_bytes` so old bytes never look like pstore records.
-/// Returns the signatures wiped.
+/// Returns the signatures wiped. `exclusive` opens a block device with
+/// O_EXCL (fails while mounted or claimed); pass false only for a range of a
+/// whole disk whose other partitions may be in use.
 Result<std::vector<Signature>> wipe_range(const std::string& path, std::uint64_t offset,
-                                          std::uint64_t size, std::uint64_t zero_bytes);
+                                          std::uint64_t size, std::uint64_t zero_bytes,
+                                          bool exclusive = true);
 
 /// The PARTUUID the kernel gives partition `number` of an MBR disk with
 /// identifier `disk_id` ("0x1234abcd" -> "1234abcd-03").

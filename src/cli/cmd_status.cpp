@@ -1,0 +1,109 @@
+// status: what setup configured (state file, files, partition) next to what
+// the kernel runs now (backend, parameters, records).
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/provision.hpp"
+#include "pstore_blk/cli/app.hpp"
+#include "pstore_blk/device/partition.hpp"
+#include "pstore_blk/sysconf/config.hpp"
+
+namespace psb::cli {
+
+namespace {
+
+using namespace sysconf;
+
+struct StatusArgs {
+  bool json = false;
+  std::string root = "/";
+};
+
+int run_status(const StatusArgs& a) {
+  RootFs root(a.root);
+  auto sf = probe_system(root, read_kernel_log(root));
+  auto state = load_state(root);
+  if (!state) return report(state.error());
+  nlohmann::ordered_json j;
+  j["configured"] = nullptr;
+  bool ok = true;
+  if (*state) {
+    const State& s = **state;
+    nlohmann::ordered_json c;
+    c["device"] = s.device;
+    c["disk"] = s.disk;
+    c["partno"] = s.partno;
+    c["partuuid"] = s.partuuid;
+    c["mode"] = s.mode;
+    c["cmdline"] = s.cmdline;
+    c["files"] = nlohmann::ordered_json::array();
+    for (const auto& f : s.files)
+      c["files"].push_back({{"path", f.path}, {"present", root.exists(f.path)}, {"backup", f.backup}});
+    auto layout = device::read_layout(s.disk);
+    bool present = false;
+    if (layout)
+      for (const auto& p : layout->partitions) present |= p.uuid == s.partuuid;
+    c["partition_present"] = present;
+    ok &= present;
+    if (!s.cmdline.empty()) c["cmdline_active"] = sf.cmdline.find(s.cmdline) != std::string::npos;
+    j["configured"] = c;
+  }
+  nlohmann::ordered_json l;
+  l["backend"] = sf.active_backend().empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(sf.active_backend());
+  l["pstore_blk_attached"] = sf.pstore_blk_attached();
+  l["parameters"] = sf.pstore_blk.params;
+  l["pstore_mounted"] = sf.pstore_mounted;
+  l["records"] = sf.records;
+  j["live"] = l;
+  auto verdicts = judge(sf, nullptr, effective_sizes(sf, nullptr));
+  j["verdict"] = verdicts_json(verdicts);
+
+  if (a.json) {
+    std::cout << j.dump(2) << "\n";
+    return ok ? kExitOk : kExitFailure;
+  }
+  std::cout << "Configured\n";
+  if (!*state) {
+    std::cout << "  nothing: `pstore-blk setup` has not run on " << root.root() << "\n";
+  } else {
+    const auto& c = j["configured"];
+    const State& s = **state;
+    std::cout << fmt::format("  partition:      {} partition {} PARTUUID {} ({})\n", s.disk, s.partno, s.partuuid,
+                             c["partition_present"].get<bool>() ? "present" : "MISSING");
+    std::cout << fmt::format("  mode:           {}\n", s.mode);
+    for (const auto& f : s.files)
+      std::cout << fmt::format("  file:           {}{}{}\n", root.host_path(f.path),
+                               root.exists(f.path) ? "" : " (MISSING)",
+                               f.backup.empty() ? "" : " (replaced an earlier file; undo restores it)");
+    if (!s.cmdline.empty())
+      std::cout << fmt::format("  command line:   {} ({})\n", s.cmdline,
+                               c["cmdline_active"].get<bool>() ? "active" : "not active yet: reboot");
+  }
+  std::cout << "Live\n";
+  std::cout << fmt::format("  backend:        {}\n", sf.active_backend().empty() ? "none" : sf.active_backend());
+  std::cout << fmt::format("  pstore_blk:     {}\n",
+                           sf.pstore_blk_attached() ? "attached to " + sf.pstore_blk.params.at("blkdev")
+                                                    : std::string(sf.pstore_blk.loaded ? "loaded, not attached"
+                                                                                       : "not loaded"));
+  for (const auto& [k, v] : sf.pstore_blk.params) std::cout << fmt::format("    {}={}\n", k, v);
+  std::cout << fmt::format("  /sys/fs/pstore: {}\n", sf.pstore_mounted ? std::to_string(sf.records.size()) + " record(s)"
+                                                                        : std::string("not mounted"));
+  for (const auto& r : sf.records) std::cout << "    " << r << "\n";
+  print_verdicts(verdicts);
+  return ok ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+void attach_status(CLI::App& sub, std::function<int()>& action) {
+  auto a = std::make_shared<StatusArgs>();
+  sub.add_flag("--json", a->json, "print one JSON document");
+  sub.add_option("--root", a->root, "read the system below DIR (default /)")->type_name("DIR");
+  sub.callback([a, &action] { action = [a] { return run_status(*a); }; });
+}
+
+}  // namespace psb::cli

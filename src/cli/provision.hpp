@@ -1,0 +1,33 @@
+// Private to the cli layer: what check, setup, status and undo share —
+// printing facts and verdicts, size parsing, the confirmation prompt.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pstore_blk/sysconf/check.hpp"
+#include "pstore_blk/sysconf/facts.hpp"
+
+namespace psb::cli {
+
+/// "8M", "8MiB", "8192K", "1G", "8388608" -> bytes; nullopt when malformed.
+std::optional<std::uint64_t> parse_size(const std::string& s);
+
+/// The facts block of `check` (also printed by status).
+void print_facts(const sysconf::SystemFacts& sf);
+void print_device(const sysconf::DeviceReport& d);
+void print_verdicts(const std::vector<sysconf::Verdict>& v);
+
+nlohmann::ordered_json facts_json(const sysconf::SystemFacts& sf);
+nlohmann::ordered_json device_json(const sysconf::DeviceReport& d);
+nlohmann::ordered_json verdicts_json(const std::vector<sysconf::Verdict>& v);
+
+/// Asks "question [y/N]" on the terminal; false on anything but y/yes.
+bool confirm(const std::string& question);
+
+/// Reports an Error once; returns the exit code for it.
+int report(const Error& e);
+
+}  // namespace psb::cli

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# End-to-end test of `pstore-blk check` and `pstore-blk setup --now` on a real
+# kernel (ctest label "vm"; issue 4 "End-to-end in the real-kernel harness").
+#
+# Usage: tests/vm/e2e-setup.sh [--efi] PSTORE_BLK_BINARY
+#
+# The guest is the harness's busybox initramfs with Debian's stock kernel,
+# plus the project binary and its libraries, kmod, systemd-udevd (Debian's
+# udev package, unpacked in the cache) and a Debian-like /lib/modules tree;
+# /dev/vda is a blank 64 MiB GPT disk with one ext4 data partition.
+#
+#  1. writer boot: `check` (saved), `setup /dev/vda --size 8M --now --yes`:
+#     exit 0 and the kernel's `pstore_blk: attached` line; `check` again;
+#     an oops (psb_oops from a child process); sleep 2; poweroff.
+#  2. the disk is snapshotted; the files setup wrote (modprobe.d,
+#     modules-load.d, ...) are put back into the next initramfs: the guest's
+#     /etc persists like a real root file system's would.
+#  3. read boot: pstore_blk is loaded the way systemd-modules-load would
+#     (modprobe of each /etc/modules-load.d entry, options from modprobe.d)
+#     and must attach; /sys/fs/pstore is exported; `check` again; then
+#     `setup` is re-run twice with the same arguments (pstore_blk attached,
+#     then after rmmod) and must change nothing: no file written, no new
+#     partition, records still there.
+#  4. host: `pstore-blk extract` of the snapshot must equal the guest
+#     kernel's files (bytes, mode 0600, dmesg mtime); the ext4 partition must
+#     be byte-identical; the records must survive the re-runs on disk;
+#     `check`'s exit status and oops verdict must match what happened.
+#
+# --efi (e2e-efi.sh): boot with OVMF and load efi_pstore before anything else,
+# as systemd-pstore.service's modprobe@efi_pstore does on Debian 12, so the
+# efi backend holds the single pstore slot. `check` must then say oops NO and
+# exit 1; `setup --now` must resolve the conflict and attach; the read boot
+# loads efi_pstore first again and pstore_blk must still attach.
+#
+# Exit 0: pass. Non-zero with a message: failure, including a binary without a
+# `setup` command and a QEMU that cannot start (never a silent pass).
+# Env: PSB_VM_CACHE, PSB_KERNEL_ABI, PSB_BOOT_TIMEOUT, PSB_KEEP_WORK=1,
+#      PSB_OVMF (default /usr/share/ovmf/OVMF.fd).
+set -euo pipefail
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+efi=0
+if [[ ${1:-} == --efi ]]; then
+    efi=1
+    shift
+fi
+me=e2e-setup
+((efi)) && me=e2e-efi
+fail() { printf '%s: FAIL: %s\n' "$me" "$*" >&2; exit 1; }
+note() { printf '%s: %s\n' "$me" "$*" >&2; }
+
+(($# == 1)) || { echo "usage: $0 [--efi] PSTORE_BLK_BINARY" >&2; exit 2; }
+bin=$1
+[[ -x $bin ]] || fail "pstore-blk binary '$bin' is missing or not executable"
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+
+psb_need_cmds "$PSB_QEMU" timeout sfdisk mkfs.ext4 cpio gzip tar modprobe depmod cmp stat ldd python3 dpkg apt-get
+if ((efi)); then
+    PSB_OVMF=${PSB_OVMF:-/usr/share/ovmf/OVMF.fd}
+    [[ -r $PSB_OVMF ]] || fail "no OVMF firmware at $PSB_OVMF (Debian 12: apt-get install ovmf)"
+fi
+
+# The provisioning commands must exist: a binary without them fails here.
+for sub in check setup; do
+    "$bin" "$sub" --help >/dev/null 2>&1 \
+        || fail "'$bin $sub --help' failed: the binary has no '$sub' command (issue 4 not implemented in this build?)"
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/psb-$me.XXXXXX")
+cleanup() {
+    if [[ ${PSB_KEEP_WORK:-0} == 1 ]]; then
+        note "work dir kept: $work"
+    else
+        rm -rf "$work"
+    fi
+}
+trap cleanup EXIT
+t_start=$(date +%s)
+
+# --- kernel, disk ----------------------------------------------------------
+psb_scenario_defaults
+PSB_SCENARIO=$me
+PSB_KERNEL=stock
+PSB_LABEL=gpt
+PSB_DISK_MIB=64
+PSB_PARTS="start=2048, size=32MiB, type=linux, name=data"
+PSB_EXT4_PART=1
+PSB_PSTORE_PART=2      # what setup is expected to create (checked, not assumed)
+PSB_BLKDEV=/dev/vda2   # unused: pstore_blk is not in /lib/psb
+PSB_NCPUS=2
+psb_prepare_kernel
+# /lib/psb: virtio and the oops module only. pstore_blk is setup's business.
+PSB_KOS=()
+while read -r m; do
+    PSB_KOS+=("$PSB_STOCK_MODDIR/$m")
+done < <(psb_module_chain "$PSB_STOCK_MODDIR" "$PSB_STOCK_KREL" virtio_pci virtio_blk)
+PSB_KOS+=("$PSB_STOCK_OOPS_KO")
+
+disk=$work/disk.img
+psb_make_disk "$disk"
+read -r d1_start d1_size < <(psb_part_geometry "$disk" 1)
+data_sum() { dd if="$disk" bs=512 skip="$d1_start" count="$d1_size" status=none | md5sum | cut -d' ' -f1; }
+data_before=$(data_sum)
+
+# --- initramfs overlay -------------------------------------------------------
+ov=$work/overlay
+psb_overlay_init "$ov"
+psb_overlay_add_bin "$ov" "$bin" /usr/sbin/pstore-blk
+psb_overlay_add_kmod "$ov"
+psb_overlay_add_utils "$ov"
+psb_overlay_add_udev "$ov"
+psb_overlay_add_modules "$ov" "$PSB_STOCK_MODDIR" "$PSB_STOCK_KREL" \
+    virtio_pci virtio_blk pstore_blk efi_pstore
+cp "$PSB_VM_DIR/guest-phases.sh" "$ov/etc/psb/phases.sh"
+{
+    echo "PSB_SETUP_DEV=/dev/vda"
+    echo "PSB_SETUP_ARGS='--size 8M'"
+    echo "PSB_OOPS=null"
+    echo "PSB_EFI=$efi"
+} >"$ov/etc/psb/phase.conf"
+
+export PSB_INITRAMFS_OVERLAY=$ov PSB_ALLOW_GUEST_FAIL=1 PSB_QEMU_MEM=768
+((efi)) && export PSB_QEMU_BIOS=$PSB_OVMF
+
+# show_cmd PHASE NAME: what a guest command printed, for failure messages.
+show_cmd() {
+    local d=$work/$1/export/cmd
+    [[ -f $d/$2.rc ]] || { echo "  ($2 did not run)" >&2; return 0; }
+    echo "  --- $2 (exit $(cat "$d/$2.rc")) stdout:" >&2
+    sed 's/^/  | /' "$d/$2.out" >&2
+    echo "  --- $2 stderr:" >&2
+    sed 's/^/  | /' "$d/$2.err" >&2
+}
+cmd_rc() { cat "$work/$1/export/cmd/$2.rc" 2>/dev/null || echo none; }
+# verdict PHASE NAME KIND -> "yes|no|unknown<TAB>reason" (check NAME-json + NAME)
+verdict() {
+    python3 "$PSB_VM_DIR/verdict.py" "$3" "$work/$1/export/cmd/$2-json.out" "$work/$1/export/cmd/$2.out"
+}
+
+problems=()
+problem() { problems+=("$*"); printf '%s: problem: %s\n' "$me" "$*" >&2; }
+
+# --- writer boot ------------------------------------------------------------
+psb_boot_phase setup_writer "$disk" "$work"
+wx=$work/setup_writer/export
+if [[ -n $PSB_LAST_GUEST_FAIL ]]; then
+    show_cmd setup_writer check-before
+    show_cmd setup_writer setup
+    [[ -f $wx/dmesg.setup ]] && { echo "  --- kernel log during setup:" >&2; sed 's/^/  | /' "$wx/dmesg.setup" >&2; }
+    PSB_KEEP_WORK=1
+    fail "writer boot: ${PSB_LAST_GUEST_FAIL#*PSB-FAIL: } (serial log: $work/setup_writer/serial.log)"
+fi
+note "setup: exit $(cmd_rc setup_writer setup); kernel: $(grep -a -o 'pstore_blk: attached.*' "$wx/dmesg.txt" | head -n1)"
+
+if ((efi)); then
+    backend_before=$(sed -n 's/^== backend: //p' "$wx/state.before")
+    [[ $backend_before == efi ]] \
+        || fail "efi_pstore did not take the backend slot before setup (backend '$backend_before'; state: $wx/state.before)"
+    note "before setup: backend=$backend_before (efi_pstore holds the slot)"
+fi
+
+# check before setup: nothing is configured (and with --efi efi holds the
+# slot), so an oops would not reach the disk: oops NO, exit 1.
+rc=$(cmd_rc setup_writer check-before)
+IFS=$'\t' read -r v reason < <(verdict setup_writer check-before oops)
+note "check before setup: exit $rc, oops ${v^^} ($reason)"
+[[ $rc == 1 ]] || problem "check before setup exited $rc; nothing records oopses yet, expected 1"
+[[ $v == no ]] || problem "check before setup said oops '$v'; nothing records oopses yet, expected NO"
+if ((efi)) && ! grep -qi 'efi' "$wx/cmd/check-before.out"; then
+    problem "check before setup does not mention efi/efi_pstore although efi_pstore holds the backend"
+fi
+# check after setup --now: attached, so oops YES, exit 0.
+rc=$(cmd_rc setup_writer check-after)
+IFS=$'\t' read -r v reason < <(verdict setup_writer check-after oops)
+note "check after setup --now: exit $rc, oops ${v^^} ($reason)"
+[[ $rc == 0 ]] || problem "check after setup --now exited $rc, expected 0 (pstore_blk is attached)"
+[[ $v == yes ]] || problem "check after setup --now said oops '$v', expected YES"
+IFS=$'\t' read -r v reason < <(verdict setup_writer check-after panic)
+note "check after setup --now: panic ${v^^} ($reason)"
+[[ $v != yes ]] || problem "check after setup --now said panic YES; a virtio disk has no panic_write"
+
+# What setup did to the disk and to /etc.
+sfdisk --dump "$disk" >"$work/table.after-setup" 2>/dev/null || fail "sfdisk cannot read the disk after setup"
+pline=$(grep -E "^[^ ]+[0-9] : " "$work/table.after-setup" | sed -n "${PSB_PSTORE_PART}p")
+[[ -n $pline ]] || fail "setup created no partition $PSB_PSTORE_PART on the blank disk (table: $(tr '\n' ' ' <"$work/table.after-setup"))"
+psize=$(sed -n 's/.*size= *\([0-9]*\).*/\1/p' <<<"$pline")
+puuid=$(sed -n 's/.*uuid=\([0-9A-Fa-f-]*\).*/\1/p' <<<"$pline")
+puuid=${puuid,,}
+note "new partition: $pline"
+[[ $psize == $((8 * 2048)) ]] || problem "the pstore partition has $psize sectors, expected 16384 (--size 8M)"
+grep -q 'name="pstore"' <<<"$pline" || problem "the new GPT partition is not named 'pstore'"
+[[ $(data_sum) == "$data_before" ]] || problem "the ext4 data partition changed during setup"
+blkdev_param=$(sed -n 's/^blkdev=//p' "$wx/state.after-setup")
+note "pstore_blk blkdev=$blkdev_param"
+[[ ${blkdev_param,,} == *"$puuid"* || $blkdev_param == /dev/vda$PSB_PSTORE_PART ]] \
+    || problem "pstore_blk's blkdev '$blkdev_param' is not the new partition (PARTUUID $puuid)"
+note "setup wrote: $(tr '\n' ' ' <"$wx/written/after-setup.list")"
+grep -q '^/etc/modprobe.d/' "$wx/written/after-setup.list" \
+    || problem "setup wrote nothing in /etc/modprobe.d (the module needs its options at every boot)"
+grep -q '^/etc/modules-load.d/' "$wx/written/after-setup.list" \
+    || problem "setup wrote nothing in /etc/modules-load.d (nothing loads pstore_blk at boot)"
+if ((efi)); then
+    grep -rqs 'efi_pstore' "$wx/written/after-setup/etc/modprobe.d" \
+        || problem "setup wrote no efi_pstore option/blacklist in modprobe.d: at the next boot efi_pstore takes the slot again"
+    note "after setup: backend=$(sed -n 's/^== backend: //p' "$wx/state.after-setup")"
+fi
+
+cp --sparse=always "$disk" "$work/snapshot.img"
+
+# --- read boot ---------------------------------------------------------------
+# The guest's root file system persists: put back what setup wrote.
+cp -a "$wx/written/after-setup/." "$ov/"
+psb_boot_phase setup_read "$disk" "$work"
+rx=$work/setup_read/export
+if [[ -n $PSB_LAST_GUEST_FAIL ]]; then
+    show_cmd setup_read check-boot
+    for f in "$rx"/cmd/modules-load-*.rc; do
+        [[ -e $f ]] && show_cmd setup_read "$(basename "$f" .rc)"
+    done
+    grep -a 'pstore' "$rx/dmesg.txt" | sed 's/^/  | /' >&2 || true
+    PSB_KEEP_WORK=1
+    fail "read boot: ${PSB_LAST_GUEST_FAIL#*PSB-FAIL: } (serial log: $work/setup_read/serial.log)"
+fi
+note "read boot: $(grep -a -o 'pstore_blk: attached.*' "$rx/dmesg.txt" | head -n1)"
+((efi)) && note "read boot: backend=$(sed -n 's/^== backend: //p' "$rx/state.loaded") (efi_pstore loaded first: $(cmd_rc setup_read modprobe-efi_pstore))"
+if grep -aq 'Failed to insert\|ignoring unexpected backend\|registering with pstore failed' "$rx/dmesg.txt"; then
+    problem "read boot kernel log: $(grep -a 'ignoring unexpected backend\|registering with pstore failed' "$rx/dmesg.txt" | head -n2 | tr '\n' ' ')"
+fi
+
+[[ -s $rx/read/list ]] || fail "the guest kernel shows no record after the oops (read boot: $rx/read/list empty; serial: $work/setup_read/serial.log)"
+grep -q '^dmesg-pstore_blk-' "$rx/read/list" || fail "no dmesg-pstore_blk-* record after the oops: $(tr '\n' ' ' <"$rx/read/list")"
+
+# Did check tell the truth? The oops was recorded: check after setup said YES.
+rc=$(cmd_rc setup_read check-read)
+IFS=$'\t' read -r v reason < <(verdict setup_read check-read oops)
+note "check in the read boot: exit $rc, oops ${v^^}"
+[[ $rc == 0 && $v == yes ]] || problem "check in the read boot (pstore_blk attached) said oops '$v' with exit $rc, expected YES / 0"
+
+# Host: the reader on the snapshot must reproduce the kernel's files.
+out=$work/extracted
+mkdir -p "$out"
+rc=0
+"$bin" extract "$work/snapshot.img" --output-dir "$out" >"$work/extract.out" 2>&1 || rc=$?
+if ((rc != 0)); then
+    cat "$work/extract.out" >&2
+    fail "pstore-blk extract of the snapshot exited $rc"
+fi
+psb_compare_export "$rx/read" "$out"
+((PSB_MISMATCHES == 0)) || problem "$PSB_MISMATCHES mismatch(es) between 'pstore-blk extract' and the guest kernel's /sys/fs/pstore"
+note "extract: $PSB_COMPARED file(s) compared with the guest kernel's"
+
+# Re-running setup with the same arguments: exit 0, nothing written, no new
+# partition, records untouched (attached and detached).
+for which in attached detached; do
+    rc=$(cmd_rc setup_read "setup-rerun-$which")
+    wl=$rx/written/after-rerun.list
+    [[ $which == detached ]] && wl=$rx/written/after-rerun2.list
+    n=$(grep -c . "$wl" 2>/dev/null || true)
+    note "setup re-run ($which): exit $rc, $n file(s) written; records after: $(awk '{printf "%s ", $1}' "$rx/rerun-$which/list" 2>/dev/null)"
+    if [[ $rc != 0 ]]; then
+        show_cmd setup_read "setup-rerun-$which"
+        problem "setup re-run with pstore_blk $which exited $rc, expected 0 (idempotent)"
+    fi
+    ((n == 0)) || problem "setup re-run ($which) wrote files: $(tr '\n' ' ' <"$wl")"
+    if ! cmp -s <(awk '{print $1, $3}' "$rx/read/list") <(awk '{print $1, $3}' "$rx/rerun-$which/list" 2>/dev/null); then
+        problem "records in /sys/fs/pstore changed after the setup re-run ($which): before [$(awk '{printf "%s ", $1}' "$rx/read/list")] after [$(awk '{printf "%s ", $1}' "$rx/rerun-$which/list" 2>/dev/null)]"
+    fi
+done
+grep -a -o 'pstore_blk: attached.*' "$rx/dmesg.txt" | sed -n '2,$p' | while read -r l; do note "re-run: kernel: $l"; done
+sfdisk --dump "$disk" >"$work/table.final" 2>/dev/null || true
+cmp -s "$work/table.after-setup" "$work/table.final" \
+    || problem "the partition table changed during the setup re-runs: $(diff "$work/table.after-setup" "$work/table.final" | grep '^[<>]' | tr '\n' ' ')"
+[[ $(data_sum) == "$data_before" ]] || problem "the ext4 data partition changed during the read boot"
+# The records are still on the partition (not wiped by a re-run).
+out2=$work/extracted-final
+mkdir -p "$out2"
+"$bin" extract "$disk" --output-dir "$out2" >"$work/extract-final.out" 2>&1 || true
+for f in "$out"/dmesg-*; do
+    [[ -e $f ]] || continue
+    cmp -s "$f" "$out2/$(basename "$f")" \
+        || problem "$(basename "$f") is no longer on the partition after the setup re-runs (wiped?)"
+done
+
+elapsed=$(($(date +%s) - t_start))
+if ((${#problems[@]})); then
+    PSB_KEEP_WORK=1
+    printf '%s: %d problem(s):\n' "$me" "${#problems[@]}" >&2
+    printf '  - %s\n' "${problems[@]}" >&2
+    fail "see above; guest outputs in $work/*/export/cmd, serial logs in $work/*/serial.log"
+fi
+echo "$me: PASS: setup --now attached, oops recorded, $PSB_COMPARED file(s) identical to the kernel's, re-runs idempotent (${elapsed}s; boots $(cat "$work/setup_writer/boot-seconds")s + $(cat "$work/setup_read/boot-seconds")s)"
