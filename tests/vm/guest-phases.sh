@@ -153,7 +153,7 @@ phase_setup_writer() {
     snapshot_fs after-setup
     export_written before-setup after-setup
     dmesg >/tmp/dmesg.after-setup
-    diff /tmp/dmesg.before-setup /tmp/dmesg.after-setup | sed -n 's/^+//p' >/export/dmesg.setup
+    diff /tmp/dmesg.before-setup /tmp/dmesg.after-setup | sed -n '/^+++ /d; s/^+//p' >/export/dmesg.setup
     udevadm settle --timeout=30 || true
     state after-setup
     if [ "$setup_rc" != 0 ]; then

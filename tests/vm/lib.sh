@@ -404,7 +404,12 @@ psb_overlay_init() {
 # libraries ELF needs (ldd), at their own paths. Fails naming a missing one.
 psb_overlay_add_libs() {
     local ov=$1 elf=$2 llp=${3:-} line lib out
-    out=$(LD_LIBRARY_PATH=$llp ldd "$elf" 2>&1) || psb_die "ldd $elf failed: $out"
+    if ! out=$(LD_LIBRARY_PATH=$llp ldd "$elf" 2>&1); then
+        # Scripts and static executables need no libraries.
+        grep -q 'not a dynamic executable' <<<"$out" && return 0
+        psb_die "ldd $elf failed: $out"
+    fi
+    grep -q 'statically linked' <<<"$out" && return 0
     if grep -q 'not found' <<<"$out"; then
         psb_die "$elf needs libraries missing on this host: $(grep 'not found' <<<"$out" | awk '{print $1}' | tr '\n' ' ')"
     fi

@@ -1,0 +1,68 @@
+#!/bin/bash
+# setup / undo on a loop device with a partition mounted (BLKPG path).
+# Root only: exits 77 (CTest SKIP_RETURN_CODE) when not root, without
+# /dev/loop-control or when a loop device cannot be attached
+# (util-linux ts_skip_nonroot). Config goes to a scratch --root; nothing
+# is loaded into the running kernel (no --now).
+# Usage: loop_test.sh PSTORE-BLK SOURCE-DIR
+set -u
+BIN=$(readlink -f "$1")
+SRC=$(readlink -f "$2")
+[ "$(id -u)" = 0 ] || { echo "skip: not root"; exit 77; }
+[ -e /dev/loop-control ] || { echo "skip: no /dev/loop-control"; exit 77; }
+command -v losetup >/dev/null || { echo "skip: no losetup"; exit 77; }
+tmp=$(mktemp -d /tmp/psb-loop-test.XXXXXX)
+loop=""
+cleanup() {
+  mountpoint -q "$tmp/mnt" 2>/dev/null && umount "$tmp/mnt"
+  [ -n "$loop" ] && losetup -d "$loop"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+cd "$tmp"
+failures=0
+fail() { echo "FAIL: $case: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $case"; }
+
+truncate -s 64M disk.img
+printf 'label: gpt\nstart=2048, size=16MiB, type=linux, name=data\n' | sfdisk -q disk.img
+truncate -s 16M fs.img && mkfs.ext4 -q -F fs.img && dd if=fs.img of=disk.img bs=1M seek=1 conv=notrunc status=none
+loop=$(losetup -P --find --show disk.img 2>/dev/null) || { loop=""; echo "skip: cannot attach a loop device"; exit 77; }
+kname=$(basename "$loop")
+for _ in $(seq 50); do [ -e "/sys/class/block/${kname}p1" ] && break; sleep 0.1; done
+[ -e "/sys/class/block/${kname}p1" ] || { echo "skip: no partition scanning on $loop"; exit 77; }
+mkdir mnt
+mounted=0
+mount "${loop}p1" mnt 2>/dev/null && mounted=1
+cp -a "$SRC/fixtures/systems/debian-6.1-module" root
+e0=$(dd if=disk.img bs=1M skip=1 count=16 status=none | sha256sum)
+
+case="setup $loop (partition 1 mounted: $mounted) adds partition 2 and tells the kernel"
+if "$BIN" setup "$loop" --root root --yes >out.txt 2>&1; then
+  [ -e "/sys/class/block/${kname}p2" ] || fail "kernel does not know ${kname}p2"
+  uuid=$(sed -n 's/.*"partuuid": "\(.*\)".*/\1/p' root/var/lib/pstore-blk/state.json)
+  grep -q "blkdev=/dev/disk/by-partuuid/$uuid " root/etc/modprobe.d/pstore-blk.conf || fail "modprobe.d"
+  [ $failures = 0 ] && ok
+else fail "$(cat out.txt)"; fi
+
+case="the reader lists the new partition as empty"
+if "$BIN" list "$loop" >out.txt 2>&1 && grep -q 'No records' out.txt; then ok; else fail "$(cat out.txt)"; fi
+
+case="a mounted or ext4 partition is refused"
+"$BIN" setup "${loop}p1" --root root --yes >out.txt 2>&1; rc=$?
+if [ $rc = 1 ] && grep -Eq 'mounted|ext4' out.txt; then ok; else fail "rc=$rc $(cat out.txt)"; fi
+
+case="undo --remove-partition deletes it from the table and the kernel"
+if "$BIN" undo --root root --remove-partition >out.txt 2>&1; then
+  for _ in $(seq 30); do [ -e "/sys/class/block/${kname}p2" ] || break; sleep 0.1; done
+  [ -e "/sys/class/block/${kname}p2" ] && fail "kernel still has ${kname}p2"
+  [ "$(sfdisk --dump "$loop" | grep -c "^$loop")" = 1 ] || fail "table: $(sfdisk --dump "$loop")"
+  [ $failures = 0 ] && ok
+else fail "$(cat out.txt)"; fi
+
+[ $mounted = 1 ] && umount mnt
+case="ext4 bytes unchanged"
+[ "$(dd if=disk.img bs=1M skip=1 count=16 status=none | sha256sum)" = "$e0" ] && ok || fail "changed"
+
+echo "$failures failure(s)"
+[ $failures = 0 ]
