@@ -10,6 +10,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cstring>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -92,6 +93,18 @@ bool is_other_record_file(const std::string& name) {
 // Expands one SOURCE argument. A directory gives its regular files (images,
 // or dmesg-* record files) and the dmesg-* files of its subdirectories
 // (systemd-pstore keeps one directory per record id).
+// Text that travels with pulled images (notes, checksums, listings) is not an
+// image: skip it inside directories instead of failing on it.
+bool is_sidecar_file(const std::string& name) {
+  static const char* const kExt[] = {".md", ".txt", ".sha256", ".sha1", ".md5", ".sum", ".list",
+                                     ".conf", ".json", ".jsonl", ".log", ".csv"};
+  for (const char* e : kExt) {
+    const std::size_t n = std::strlen(e);
+    if (name.size() > n && name.compare(name.size() - n, n, e) == 0) return true;
+  }
+  return name == "README" || name == "SHA256SUMS";
+}
+
 bool expand(const std::string& arg, std::vector<Input>& out) {
   std::error_code ec;
   const auto st = fs::status(arg, ec);
@@ -129,7 +142,7 @@ bool expand(const std::string& arg, std::vector<Input>& out) {
     if (!e.is_regular_file(ec2)) continue;
     if (is_dmesg_file(name))
       out.push_back({e.path().string(), arg, InputKind::kRecordFile});
-    else if (!is_other_record_file(name) && name[0] != '.')
+    else if (!is_other_record_file(name) && name[0] != '.' && !is_sidecar_file(name))
       out.push_back({e.path().string(), e.path().string(), InputKind::kImage});
   }
   if (out.size() == before) {

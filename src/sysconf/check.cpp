@@ -166,6 +166,9 @@ std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, co
   } else if (target) {
     if (!target->problems.empty()) {
       oops.reason = target->facts.path + ": " + target->problems.front();
+    } else if (!target->exists_as_partition && !target->pttype.empty() && target->free_bytes < (8ull << 20)) {
+      oops.reason = target->disk + ": no free space for a new 8 MiB partition (largest free range " +
+                    std::to_string(target->free_bytes >> 10) + " KiB)";
     } else if (!target->forceable.empty()) {
       oops.reason = target->facts.path + ": " + target->forceable.front() + "; setup needs --force";
     } else {
