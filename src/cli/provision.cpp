@@ -66,7 +66,7 @@ void print_facts(const SystemFacts& sf) {
                               r.will_register ? "will" : "will not", r.why));
   row("/sys/fs/pstore", sf.pstore_mounted ? fmt::format("mounted on {}; {} record(s) waiting", sf.pstore_mountpoint,
                                                         sf.records.size())
-                                          : "not mounted: records are kept on disk but nobody reads them");
+                                          : "not mounted: pstore/zone writes nothing until it has been mounted once");
   row("systemd-pstore", sf.systemd_pstore ? "installed: archives records to /var/lib/systemd/pstore and "
                                             "deletes them from /sys/fs/pstore"
                                           : "not installed");
