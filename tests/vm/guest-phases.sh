@@ -23,7 +23,10 @@ PSB_CMD_TIMEOUT=180
 # shellcheck source=/dev/null
 [ -f /etc/psb/phase.conf ] && . /etc/psb/phase.conf
 
-# Debian's order: /usr/sbin before busybox's applets in /bin.
+# Debian's order: /usr/sbin before busybox's applets in /bin. Debian's
+# busybox-static runs its own applets before any PATH lookup (also through
+# its `timeout`), so kmod's tools are called by absolute path below; the
+# project binary finds them through PATH.
 export PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin
 
 phase_env() {
@@ -89,7 +92,7 @@ state() {
     {
         echo "== backend: $(cat /sys/module/pstore/parameters/backend 2>/dev/null)"
         echo "== lsmod"
-        lsmod 2>&1
+        /usr/sbin/lsmod 2>&1
         echo "== pstore_blk parameters"
         for p in /sys/module/pstore_blk/parameters/*; do
             [ -r "$p" ] && echo "${p##*/}=$(cat "$p")"
@@ -106,13 +109,17 @@ state() {
         sfdisk --dump /dev/vda 2>&1
         echo "== /proc/partitions"
         cat /proc/partitions
+        echo "== config files"
+        find /etc/modprobe.d /etc/modules-load.d /etc/systemd /etc/default /etc/kernel /var/lib/pstore-blk \
+            -type f 2>/dev/null | sort
+        echo "== end"
     } >"$s" 2>&1
 }
 
 # load_efi_pstore: what systemd-pstore.service's Wants=modprobe@efi_pstore
 # does on Debian 12 (modprobe -abq honours blacklists and options).
 load_efi_pstore() {
-    run_cmd modprobe-efi_pstore"$1" modprobe -abq efi_pstore
+    run_cmd modprobe-efi_pstore"$1" /usr/sbin/modprobe -abq efi_pstore
     log "backend after efi_pstore: $(cat /sys/module/pstore/parameters/backend 2>/dev/null)"
 }
 
@@ -122,7 +129,7 @@ modules_load() {
         [ -f "$f" ] || continue
         grep -v '^[#;]' "$f" | while read -r m; do
             [ -n "$m" ] || continue
-            run_cmd "modules-load-$1-$m" modprobe -b "$m"
+            run_cmd "modules-load-$1-$m" /usr/sbin/modprobe -b "$m"
         done
     done
 }
@@ -174,9 +181,10 @@ phase_setup_writer() {
 }
 
 # Read boot: /etc carries what setup wrote (the host put it back into the
-# initramfs); load pstore_blk the way a booting Debian would, read the
-# records, then re-run setup twice (pstore_blk attached, then detached) and
-# read the records again: a re-run must change nothing and must not wipe them.
+# initramfs); load pstore_blk the way a booting Debian would (efi_pstore
+# first with PSB_EFI=1), read the records, then re-run setup twice
+# (pstore_blk attached, then detached) and read the records again: a re-run
+# must change nothing and must not wipe them.
 phase_setup_read() {
     phase_env
     start_udev || return
@@ -202,8 +210,8 @@ phase_setup_read() {
     state rerun-attached
     export_pstore rerun-attached
 
-    run_cmd rmmod-pstore_blk rmmod pstore_blk
-    run_cmd rmmod-pstore_zone rmmod pstore_zone
+    run_cmd rmmod-pstore_blk /usr/sbin/rmmod pstore_blk
+    run_cmd rmmod-pstore_zone /usr/sbin/rmmod pstore_zone
     state detached
     snapshot_fs before-rerun2
     # shellcheck disable=SC2086
@@ -212,4 +220,27 @@ phase_setup_read() {
     export_written before-rerun2 after-rerun2
     state rerun-detached
     export_pstore rerun-detached
+}
+
+# Third boot: /etc as the setup re-runs left it. pstore_blk must attach again
+# the way a booting system loads it (efi_pstore first with PSB_EFI=1); then
+# `undo --remove-partition` must take everything back.
+phase_setup_verify() {
+    phase_env
+    start_udev || return
+    [ "$PSB_EFI" = 1 ] && load_efi_pstore ""
+    modules_load verify
+    state verify
+    if ! dmesg | grep -q 'pstore_blk: attached'; then
+        fail "after the setup re-runs pstore_blk no longer attaches at boot: $(dmesg | grep -i 'pstore' | tail -n 3 | tr '\n' ' ')"
+    fi
+    run_cmd check-verify pstore-blk check
+    run_cmd undo-dry pstore-blk undo --remove-partition --dry-run
+    snapshot_fs before-undo
+    run_cmd undo pstore-blk undo --remove-partition
+    snapshot_fs after-undo
+    export_written before-undo after-undo
+    udevadm settle --timeout=30 || true
+    state after-undo
+    run_cmd check-after-undo pstore-blk check
 }

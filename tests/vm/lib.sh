@@ -185,10 +185,27 @@ psb_qemu_run() {
         [[ -r $PSB_QEMU_BIOS ]] || psb_die "firmware $PSB_QEMU_BIOS not readable (Debian 12: apt-get install ovmf)"
         args+=(-bios "$PSB_QEMU_BIOS")
     fi
-    local t0 t1 rc=0
+    local t0 t1 rc=0 attempt=0
     t0=$(date +%s.%N)
-    timeout --kill-after=10 "$PSB_BOOT_TIMEOUT" "$PSB_QEMU" "${args[@]}" \
-        </dev/null >"$log.qemu" 2>&1 || rc=$?
+    while :; do
+        rc=0
+        if ((${PSB_BOOT_RETRIES:-0} > 0)); then
+            psb_qemu_watch "$log" "${args[@]}" || rc=$?
+        else
+            timeout --kill-after=10 "$PSB_BOOT_TIMEOUT" "$PSB_QEMU" "${args[@]}" \
+                </dev/null >"$log.qemu" 2>&1 || rc=$?
+        fi
+        # 125: psb_qemu_watch saw no guest marker in time: QEMU (TCG) hung
+        # while the kernel booted, before the guest touched any disk.
+        ((rc == 125)) || break
+        attempt=$((attempt + 1))
+        if ((attempt > PSB_BOOT_RETRIES)); then
+            rc=124
+            break
+        fi
+        mv "$log" "$log.hung-$attempt"
+        psb_log "QEMU hung before the guest's init ran (no '${PSB_INIT_MARKER:-psb-guest:}' within ${PSB_INIT_DEADLINE:-90}s; log kept as $log.hung-$attempt); retry $attempt of $PSB_BOOT_RETRIES"
+    done
     t1=$(date +%s.%N)
     PSB_LAST_BOOT_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
     if ((rc == 124 || rc == 137)); then
@@ -213,6 +230,29 @@ psb_qemu_run() {
         fi
     fi
     psb_log "boot finished in ${PSB_LAST_BOOT_SECONDS}s ($log)"
+}
+
+# psb_qemu_watch LOG QEMU_ARGS... : runs QEMU like psb_qemu_run (bounded by
+# PSB_BOOT_TIMEOUT) and returns its status, but kills it and returns 125 when
+# the serial LOG shows no PSB_INIT_MARKER (default "psb-guest:", printed by
+# the guest's init) within PSB_INIT_DEADLINE seconds (default 90). Used with
+# PSB_BOOT_RETRIES: multi-threaded TCG occasionally hangs in early boot.
+psb_qemu_watch() {
+    local log=$1 pid waited=0 rc=0
+    shift
+    timeout --kill-after=10 "$PSB_BOOT_TIMEOUT" "$PSB_QEMU" "$@" </dev/null >"$log.qemu" 2>&1 &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        if ((waited >= ${PSB_INIT_DEADLINE:-90})) && ! grep -aq -- "${PSB_INIT_MARKER:-psb-guest:}" "$log" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+            return 125
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+    wait "$pid" || rc=$?
+    return "$rc"
 }
 
 # psb_make_export_disk PATH : an empty 32 MiB disk the guest writes a tar to.
@@ -289,7 +329,9 @@ psb_prepare_kernel() {
     PSB_KOS=()
     if [[ $PSB_KERNEL == stock ]]; then
         local abi
-        abi=$("$PSB_VM_DIR/fetch-kernel.sh" "${PSB_KERNEL_ABI:-}" | tail -n1)
+        # ctest -j runs several vm tests at once: one fetch at a time.
+        mkdir -p "$PSB_CACHE"
+        abi=$(flock "$PSB_CACHE/.fetch-kernel.lock" "$PSB_VM_DIR/fetch-kernel.sh" "${PSB_KERNEL_ABI:-}" | tail -n1)
         psb_stock_paths "$abi"
         PSB_KERNEL_IMAGE=$PSB_STOCK_KERNEL
         PSB_KERNEL_PACKAGE=$(cat "$PSB_CACHE/stock/$abi/PACKAGE")
@@ -464,7 +506,7 @@ psb_overlay_add_utils() {
 # systemd's libsystemd-shared when the host has no systemd of the same
 # version). Cached in $PSB_CACHE/udev/<version>/root.
 psb_fetch_udev() {
-    local ver pkgs=(udev) p deb
+    local ver pkgs=(udev) p deb lockfd
     ver=$(dpkg-query -W -f='${Version}' systemd 2>/dev/null || true)
     if [[ -z $ver || ! -e /usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-${ver%%.*}.so ]]; then
         ver=$(apt-cache policy udev 2>/dev/null | awk '/Candidate:/ {print $2}')
@@ -472,7 +514,14 @@ psb_fetch_udev() {
         pkgs+=(systemd)
     fi
     PSB_UDEV_ROOT=$PSB_CACHE/udev/$ver/root
-    if [[ -x $PSB_UDEV_ROOT/bin/udevadm ]]; then
+    if [[ -f $PSB_UDEV_ROOT/.complete ]]; then
+        return 0
+    fi
+    mkdir -p "$PSB_CACHE"
+    exec {lockfd}>"$PSB_CACHE/.fetch-udev.lock"
+    flock "$lockfd"
+    if [[ -f $PSB_UDEV_ROOT/.complete ]]; then
+        exec {lockfd}>&-
         return 0
     fi
     rm -rf "$PSB_UDEV_ROOT"
@@ -485,6 +534,8 @@ psb_fetch_udev() {
         dpkg -x "$deb" "$PSB_UDEV_ROOT"
     done
     [[ -x $PSB_UDEV_ROOT/bin/udevadm ]] || psb_die "udev package has no bin/udevadm"
+    touch "$PSB_UDEV_ROOT/.complete"
+    exec {lockfd}>&-
 }
 
 # psb_overlay_add_udev OVERLAY: systemd-udevd + udevadm and the rules that
