@@ -70,7 +70,11 @@ Result<void> decide_mode(const SystemFacts& sf, SetupPlan& plan) {
   plan.backend_on_cmdline = false;
   plan.rival_note.clear();
   for (const auto& r : sf.rivals) {
-    if (!r.will_register || (r.disabled && sf.active_backend() != r.backend_name)) continue;
+    // A rival that only our own earlier setup disables is still a rival: keep
+    // disabling it, or a re-run would hand the slot back at the next boot.
+    if (!r.disabled_by_setup &&
+        (!r.will_register || (r.disabled && sf.active_backend() != r.backend_name)))
+      continue;
     std::string loss = r.module == "efi_pstore" ? "crash records in EFI variables (efi_pstore)"
                                                 : "crash records through " + r.module;
     if (!plan.rival_note.empty()) plan.rival_note += "; ";

@@ -137,12 +137,15 @@ ModuleFacts module_facts(const RootFs& fs, const SystemFacts& sf, const std::str
 
 // "options <module> ... <param>=<value>" in any modprobe.d file.
 std::optional<std::string> modprobe_option(const RootFs& fs, const std::string& module,
-                                           const std::string& param) {
+                                           const std::string& param, const std::string& only,
+                                           const std::string& except) {
   std::optional<std::string> found;
   for (const char* dir : {"/lib/modprobe.d", "/usr/lib/modprobe.d", "/run/modprobe.d",
                           "/etc/modprobe.d"}) {
     for (const auto& f : fs.list(dir)) {
       if (f.size() < 5 || f.substr(f.size() - 5) != ".conf") continue;
+      const std::string path = std::string(dir) + "/" + f;
+      if ((!only.empty() && path != only) || (!except.empty() && path == except)) continue;
       auto text = fs.read(std::string(dir) + "/" + f);
       if (!text) continue;
       std::istringstream in(*text);
@@ -182,10 +185,17 @@ void probe_rivals(const RootFs& fs, SystemFacts& sf) {
     r.build = m.build;
     r.loaded = m.loaded;
     auto live = m.params.find("pstore_disable");
-    auto conf = modprobe_option(fs, "efi_pstore", "pstore_disable");
+    // Our own modprobe.d file counts apart: it is the resolution setup
+    // chose, not a fact of the system it found.
+    const std::string ours = "/etc/modprobe.d/pstore-blk.conf";
+    auto conf = modprobe_option(fs, "efi_pstore", "pstore_disable", "", ours);
+    auto by_us = modprobe_option(fs, "efi_pstore", "pstore_disable", ours, "");
     auto cmd = cmdline_option(sf.cmdline, "efi_pstore.pstore_disable");
-    r.disabled = (live != m.params.end() && truthy(live->second)) || (conf && truthy(*conf)) ||
-                 (cmd && truthy(*cmd));
+    const bool us = by_us && truthy(*by_us);
+    const bool others = (conf && truthy(*conf)) || (cmd && truthy(*cmd));
+    const bool live_on = live != m.params.end() && truthy(live->second);
+    r.disabled = others || live_on || us;
+    r.disabled_by_setup = us && !others;
     if (active == "efi" || active == "efi_pstore") {
       r.will_register = true;
       r.why = "it holds the backend now";
@@ -194,7 +204,8 @@ void probe_rivals(const RootFs& fs, SystemFacts& sf) {
     } else if (!sf.efi_firmware) {
       r.why = "no EFI firmware (/sys/firmware/efi missing)";
     } else if (r.disabled) {
-      r.why = "pstore_disable=1 is set";
+      r.why = r.disabled_by_setup ? "pstore_disable=1 is set by pstore-blk setup"
+                                  : "pstore_disable=1 is set";
     } else {
       r.will_register = true;
       r.why = r.build == Build::kBuiltin

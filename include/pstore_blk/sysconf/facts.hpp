@@ -44,6 +44,9 @@ struct RivalBackend {
   bool loaded = false;
   bool will_register = false;  ///< expected to register at boot on this machine
   bool disabled = false;       ///< pstore_disable=1 / erst_disable already in effect or configured
+  /// Disabled only by the file `pstore-blk setup` wrote: a re-run must keep
+  /// disabling it, or the next boot hands the slot back to it.
+  bool disabled_by_setup = false;
   std::string why;             ///< why it will (not) register
 };
 

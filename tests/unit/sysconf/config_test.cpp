@@ -166,3 +166,28 @@ TEST_CASE("DryRunWriter and FakeRunner record, never act", "[sysconf]") {
   CHECK(out->status == 3);
   CHECK(out->output == "hi\n");
 }
+
+TEST_CASE("a re-run after --now unloaded efi_pstore keeps disabling it", "[sysconf]") {
+  // Found by tests/vm/e2e-efi.sh: setup --now removed efi_pstore at run time,
+  // and a second setup saw no rival any more (our own file disabled it) and
+  // dropped the pstore_disable line, so the next boot gave the slot back.
+  TempRoot tmp("efi-pstore-holds-backend");
+  RootFs root(tmp.path);
+  auto sf = probe_system(root, "");
+  auto p = plan_for(sf);
+  RealWriter w(tmp.path);
+  auto cp = plan_config(sf, p, root);
+  REQUIRE(apply_config(cp, State{}, std::nullopt, w, root));
+
+  // What --now leaves behind: efi_pstore unloaded, pstore_blk registered.
+  fs::remove_all(tmp.path + "/sys/module/efi_pstore");
+  {
+    std::ofstream(tmp.path + "/sys/module/pstore/parameters/backend") << "pstore_blk\n";
+  }
+  auto sf2 = probe_system(root, "");
+  CHECK(sf2.active_backend() == "pstore_blk");
+  auto p2 = plan_for(sf2);
+  auto cp2 = plan_config(sf2, p2, root);
+  CHECK_FALSE(cp2.changes());
+  CHECK(cp2.files[0].content.find("options efi_pstore pstore_disable=1") != std::string::npos);
+}

@@ -1,0 +1,153 @@
+#!/bin/bash
+# Phases of e2e-debian.sh, run INSIDE the Debian 12 test system by psb-job
+# (tests/vm/debian-job.sh) as phase_$PSB_PHASE. $JOB holds the job files
+# (pstore-blk, psb_oops.ko, job.conf), results go to $EXPORT.
+# job.conf: PSB_PHASE, PSB_SETUP_ARGS (e.g. "--size 8M"), PSB_INITRD_MD5 (of the
+# initrd the host boots with: a changed /boot/initrd.img is exported so the
+# next boot uses it, as a boot loader would).
+# shellcheck shell=bash
+
+PSB_CMD_TIMEOUT=300
+
+# run_cmd NAME CMD...: output and status to $EXPORT/cmd/NAME.{out,err,rc}, echoed on the console.
+run_cmd() {
+    local n=$1
+    shift
+    mkdir -p "$EXPORT/cmd"
+    log "run $n: $*"
+    RC=0
+    timeout "$PSB_CMD_TIMEOUT" "$@" </dev/null >"$EXPORT/cmd/$n.out" 2>"$EXPORT/cmd/$n.err" || RC=$?
+    echo "$RC" >"$EXPORT/cmd/$n.rc"
+    sed "s/^/[$n out] /" "$EXPORT/cmd/$n.out"
+    sed "s/^/[$n err] /" "$EXPORT/cmd/$n.err"
+    log "$n exited $RC"
+}
+
+# sysstate NAME: systemd's and the kernel's view, after boot has finished.
+sysstate() {
+    local s=$EXPORT/state.$1 p
+    {
+        echo "== is-system-running: $(timeout 300 systemctl is-system-running --wait 2>&1)"
+        echo "== failed units"
+        systemctl --failed --no-legend --no-pager 2>&1
+        echo "== backend: $(cat /sys/module/pstore/parameters/backend 2>/dev/null)"
+        echo "== efi: $([[ -d /sys/firmware/efi ]] && echo yes || echo no)"
+        echo "== modules"
+        lsmod | grep -E '^(pstore|efi_pstore|psb_oops)' || true
+        echo "== pstore_blk parameters"
+        for p in /sys/module/pstore_blk/parameters/*; do
+            [[ -r $p ]] && echo "${p##*/}=$(cat "$p")"
+        done
+        echo "== efi_pstore parameters"
+        for p in /sys/module/efi_pstore/parameters/*; do
+            [[ -r $p ]] && echo "${p##*/}=$(cat "$p")"
+        done
+        echo "== /sys/fs/pstore"
+        ls -l --time-style=+%s /sys/fs/pstore 2>&1
+        echo "== /var/lib/systemd/pstore"
+        ls -lR --time-style=+%s /var/lib/systemd/pstore 2>&1
+        echo "== units"
+        systemctl status --no-pager -l systemd-modules-load.service systemd-pstore.service \
+            modprobe@efi_pstore.service 2>&1 | grep -v '^ *$'
+        echo "== unit order (monotonic start, systemd-analyze would need more)"
+        for u in modprobe@efi_pstore.service systemd-modules-load.service systemd-pstore.service; do
+            echo "$u $(systemctl show -P ExecMainStartTimestampMonotonic "$u") $(systemctl show -P ActiveState "$u") $(systemctl show -P Result "$u")"
+        done
+        echo "== kernel pstore lines"
+        dmesg | grep -iE 'pstore|efi_pstore|efivars' || true
+        echo "== sfdisk --dump /dev/vda"
+        sfdisk --dump /dev/vda 2>&1
+        echo "== /proc/partitions"
+        cat /proc/partitions
+        echo "== by-partuuid"
+        ls -l /dev/disk/by-partuuid 2>&1
+        echo "== mounts"
+        findmnt -n -o TARGET,SOURCE,FSTYPE / /sys/fs/pstore 2>&1
+        echo "== config files"
+        find /etc/modprobe.d /etc/modules-load.d /etc/systemd/system/systemd-pstore.service.d \
+            /etc/default/grub.d /etc/kernel /var/lib/pstore-blk -type f 2>/dev/null | sort
+        echo "== end"
+    } >"$s" 2>&1
+}
+
+# export_boot: a changed initrd (setup may run update-initramfs) goes back to the host.
+export_boot() {
+    local f=/boot/initrd.img-$(uname -r)
+    if [[ -f $f && $(md5sum <"$f" | cut -d' ' -f1) != "${PSB_INITRD_MD5:-}" ]]; then
+        log "$f changed: exported for the next boot"
+        mkdir -p "$EXPORT/boot"
+        cp "$f" "$EXPORT/boot/initrd.img"
+    fi
+}
+
+# Boot 1: install the binary and the oops module (they stay in the root
+# file system), check, setup while / is mounted from the same disk.
+phase_setup() {
+    install -m 0755 "$JOB/pstore-blk" /usr/local/sbin/pstore-blk
+    if ldd /usr/local/sbin/pstore-blk | grep -q 'not found'; then
+        fail "pstore-blk needs libraries this Debian system lacks: $(ldd /usr/local/sbin/pstore-blk | grep 'not found' | tr '\n' ' ')"
+        return
+    fi
+    install -D -m 0644 "$JOB/psb_oops.ko" "/lib/modules/$(uname -r)/updates/psb_oops.ko"
+    depmod -a
+    sysstate before
+    run_cmd check-before pstore-blk check
+    run_cmd check-before-json pstore-blk check --json
+    run_cmd check-dev-before pstore-blk check /dev/vda
+    # shellcheck disable=SC2086
+    run_cmd setup-dry pstore-blk setup /dev/vda $PSB_SETUP_ARGS --dry-run --yes
+    touch /run/psb-marker
+    sleep 1
+    # shellcheck disable=SC2086
+    run_cmd setup pstore-blk setup /dev/vda $PSB_SETUP_ARGS --yes
+    local setup_rc=$RC
+    udevadm settle --timeout=60 || true
+    find /etc /boot /var/lib /usr/local/lib -xdev -newer /run/psb-marker -type f 2>/dev/null \
+        | grep -v '^/var/lib/systemd/\(timers\|random-seed\)\|^/etc/ld.so.cache' | sort >"$EXPORT/written.list"
+    while read -r f; do
+        mkdir -p "$EXPORT/written$(dirname "$f")"
+        cp -p "$f" "$EXPORT/written$f"
+    done <"$EXPORT/written.list"
+    sysstate after-setup
+    run_cmd check-after-setup pstore-blk check
+    run_cmd status-after-setup pstore-blk status
+    export_boot
+    [[ $setup_rc == 0 ]] || fail "pstore-blk setup /dev/vda $PSB_SETUP_ARGS --yes exited $setup_rc: $(tail -n 3 "$EXPORT/cmd/setup.err" | tr '\n' ' ')"
+}
+
+# Boot 2: pstore_blk must have attached at boot by itself; check; oops.
+phase_oops() {
+    sysstate boot
+    run_cmd check pstore-blk check
+    run_cmd check-json pstore-blk check --json
+    run_cmd status pstore-blk status
+    if ! dmesg | grep -q 'pstore_blk: attached'; then
+        fail "pstore_blk did not attach at boot: $(dmesg | grep -iE 'pstore' | tail -n 3 | tr '\n' ' ')"
+        return
+    fi
+    modprobe psb_oops || { fail "modprobe psb_oops failed"; return; }
+    log "oops: null"
+    # The writer of the trigger file is killed by the oops: use a child.
+    sh -c 'echo null > /sys/kernel/psb_oops/trigger' || true
+    # pstore/zone writes the dirty kmsg zone >= 500 ms later.
+    sleep 3
+    sync
+    sysstate after-oops
+    export_boot
+}
+
+# Boot 3: systemd-pstore should have archived the record and unlinked it.
+phase_read() {
+    sysstate boot
+    local d=$EXPORT/archived f
+    mkdir -p "$d/files"
+    : >"$d/list"
+    for f in /var/lib/systemd/pstore/*; do
+        [[ -f $f ]] || continue
+        cp -p "$f" "$d/files/"
+        echo "${f##*/} $(stat -c %Y "$f") $(stat -c %s "$f") $(stat -c %a "$f")" >>"$d/list"
+    done
+    run_cmd status pstore-blk status
+    run_cmd check pstore-blk check
+    export_boot
+}
