@@ -10,6 +10,8 @@
 #include "cli/provision.hpp"
 #include "pstore_blk/cli/app.hpp"
 #include "pstore_blk/device/partition.hpp"
+#include "pstore_blk/device/probe.hpp"
+#include "pstore_blk/io/reader.hpp"
 #include "pstore_blk/sysconf/config.hpp"
 
 namespace psb::cli {
@@ -49,6 +51,25 @@ int run_status(const StatusArgs& a) {
       for (const auto& p : layout->partitions) present |= p.uuid == s.partuuid;
     c["partition_present"] = present;
     ok &= present;
+    // Records on the partition itself, read as `list --include-erased` would:
+    // archived (erased) records stay there until their zone is reused.
+    c["partition_records"] = nlohmann::ordered_json::array();
+    if (present) {
+      auto area = device::open_pstore_area(s.disk, s.partno);
+      if (area) {
+        io::ReadOptions o;
+        o.include_erased = true;
+        o.keep_content = false;
+        auto scan = io::scan_partition(area->source(), o, [&](format::Record&& r) {
+          c["partition_records"].push_back(
+              {{"name", r.name},
+               {"state", r.erased ? std::string("erased") : std::string(format::state_name(r.state))}});
+        });
+        if (!scan) c["partition_error"] = scan.error().message();
+      } else {
+        c["partition_error"] = area.error().message();
+      }
+    }
     if (!s.cmdline.empty()) c["cmdline_active"] = sf.cmdline.find(s.cmdline) != std::string::npos;
     j["configured"] = c;
   }
@@ -74,6 +95,13 @@ int run_status(const StatusArgs& a) {
     const State& s = **state;
     std::cout << fmt::format("  partition:      {} partition {} PARTUUID {} ({})\n", s.disk, s.partno, s.partuuid,
                              c["partition_present"].get<bool>() ? "present" : "MISSING");
+    if (c.contains("partition_error")) {
+      std::cout << fmt::format("  on partition:   unreadable: {}\n", c["partition_error"].get<std::string>());
+    } else if (c["partition_present"].get<bool>()) {
+      std::cout << fmt::format("  on partition:   {} record(s)\n", c["partition_records"].size());
+      for (const auto& r : c["partition_records"])
+        std::cout << fmt::format("    {} ({})\n", r["name"].get<std::string>(), r["state"].get<std::string>());
+    }
     std::cout << fmt::format("  mode:           {}\n", s.mode);
     for (const auto& f : s.files)
       std::cout << fmt::format("  file:           {}{}{}\n", root.host_path(f.path),

@@ -146,5 +146,20 @@ if [ $rc = 0 ] && grep -q 'oops:    YES' out.txt && grep -q 'disk image file' ou
 "$BIN" check disk.img --partition 1 --root root --json >out.txt 2>&1; rc=$?
 if [ $rc = 1 ] && grep -q '"type": "ext4"' out.txt; then ok; else fail "json rc=$rc $(cat out.txt)"; fi
 
+case="status reads the records on the partition, erased ones too"
+fresh_root; make_disk gpt
+if setup; then
+  start=$(sfdisk --dump disk.img | sed -n 's/^disk.img2 : start= *\([0-9]*\),.*/\1/p')
+  # Put the zones a real kernel wrote (fixture erased: one record, two erased)
+  # into the new partition, as if the kernel had written them there.
+  fx="$SRC/fixtures/kernel/6.1.0-56-amd64-erased"
+  xz -dc "$fx/image.bin.xz" >kdisk.img
+  kstart=$(sed -n 's/^partition_offset=//p' "$fx/params.conf")
+  dd if=kdisk.img of=disk.img bs=512 skip=$((kstart / 512)) seek="$start" count=2048 conv=notrunc status=none
+  "$BIN" status --root root >out.txt 2>&1
+  if grep -q 'on partition:   3 record(s)' out.txt && grep -q 'dmesg-pstore_blk-1 (ok)' out.txt &&
+     grep -q 'dmesg-pstore_blk-0.erased (erased)' out.txt; then ok; else fail "$(cat out.txt)"; fi
+else fail "$(cat out.txt err.txt)"; fi
+
 echo "$failures failure(s)"
 [ $failures = 0 ]
