@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "pstore_blk/cli/app.hpp"
 #include "pstore_blk/device/probe.hpp"
 #include "pstore_blk/io/output_dir.hpp"
@@ -54,15 +55,6 @@ void add_common(CLI::App& sub, ReadArgs& a) {
   sub.add_option("--system-map,--kallsyms", a.system_map,
                  "crashed kernel's System.map or kallsyms, to name ftrace addresses")
       ->type_name("FILE");
-}
-
-std::string iso_time(std::int64_t sec) {
-  std::time_t t = static_cast<std::time_t>(sec);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 bool damaged(ZoneState s) {

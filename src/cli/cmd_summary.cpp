@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "pstore_blk/cli/app.hpp"
 #include "pstore_blk/device/probe.hpp"
 #include "pstore_blk/format/decompress.hpp"
@@ -69,15 +70,6 @@ struct Seen {
   std::optional<std::string> reason;
   std::optional<std::int64_t> time;
 };
-
-std::string iso_time(std::int64_t sec) {
-  std::time_t t = static_cast<std::time_t>(sec);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 

@@ -149,5 +149,23 @@ phase_read() {
     done
     run_cmd status pstore-blk status
     run_cmd check pstore-blk check
+    # A user re-runs setup with the same arguments: nothing may change.
+    touch /run/psb-marker
+    sleep 1
+    # shellcheck disable=SC2086
+    run_cmd setup-rerun pstore-blk setup /dev/vda $PSB_SETUP_ARGS --yes
+    find /etc /boot /var/lib/pstore-blk -xdev -newer /run/psb-marker -type f 2>/dev/null | sort >"$EXPORT/rerun-written.list"
+    while read -r f; do
+        mkdir -p "$EXPORT/rerun-written$(dirname "$f")"
+        cp -p "$f" "$EXPORT/rerun-written$f"
+    done <"$EXPORT/rerun-written.list"
     export_boot
+}
+
+# Boot 4: after the re-run, pstore_blk must still attach at boot.
+phase_verify() {
+    sysstate boot
+    run_cmd check pstore-blk check
+    dmesg | grep -q 'pstore_blk: attached' \
+        || fail "after the setup re-run pstore_blk no longer attaches at boot: $(dmesg | grep -iE 'pstore' | tail -n 3 | tr '\n' ' ')"
 }

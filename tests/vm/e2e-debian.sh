@@ -21,7 +21,9 @@
 #     /var/lib/systemd/pstore (erasing it from /sys/fs/pstore, so on the
 #     partition only datalen becomes 0); on the host `pstore-blk extract
 #     --include-erased` of the disk image must still recover it, byte for
-#     byte equal to the archived file.
+#     byte equal to the archived file. Then `setup` is re-run with the same
+#     arguments: it must change nothing.
+#  4. verify boot: pstore_blk still attaches, no failed unit.
 # Exit 0: pass; non-zero with a message otherwise (never a silent skip).
 # Needs root (debootstrap), about 2 GB in the cache; first run ~10 min.
 # Env: PSB_VM_CACHE, PSB_KERNEL_ABI, PSB_OVMF, PSB_DEBIAN_BOOT_TIMEOUT (600),
@@ -206,6 +208,26 @@ out2=$work/extracted-plain
 "$bin" extract "$disk" --output-dir "$out2" >/dev/null 2>&1 || true
 [[ ! -f $out2/$arch ]] || note "note: plain extract still lists $arch (not erased on disk?)"
 
+# --- 4. after a re-run of the same setup, the next boot still attaches -------
+rc=$(cmd_rc read setup-rerun)
+note "setup re-run (same arguments): exit $rc; wrote: $(tr '\n' ' ' <"$rdx/rerun-written.list")"
+[[ $rc == 0 ]] || { show_cmd read setup-rerun; problem "setup re-run with the same arguments exited $rc"; }
+if grep -q . "$rdx/rerun-written.list"; then
+    for f in $(cat "$rdx/rerun-written.list"); do
+        if [[ -f $sx/written$f ]] && ! cmp -s "$sx/written$f" "$rdx/rerun-written$f"; then
+            problem "setup re-run changed $f: $(diff "$sx/written$f" "$rdx/rerun-written$f" | grep '^[<>]' | grep -v '^[<>] #' | tr '\n' ' ')"
+        fi
+    done
+fi
+boot verify
+vx=$work/verify/export
+note "verify boot: system $(state_of verify is-system-running boot), backend=$(state_of verify backend boot)"
+if [[ -n $PSB_LAST_GUEST_FAIL ]]; then
+    problem "verify boot: ${PSB_LAST_GUEST_FAIL#*PSB-FAIL: }"
+fi
+failed=$(section verify 'failed units' boot)
+[[ -z $failed ]] || problem "failed units at the boot after the re-run: $(tr '\n' ' ' <<<"$failed") (system $(state_of verify is-system-running boot))"
+
 elapsed=$(($(date +%s) - t_start))
 if ((${#problems[@]})); then
     PSB_KEEP_WORK=1
@@ -213,4 +235,4 @@ if ((${#problems[@]})); then
     printf '  - %s\n' "${problems[@]}" >&2
     fail "see above; guest outputs in $work/*/export, serial logs in $work/*/serial.log"
 fi
-echo "$me: PASS: setup with / mounted, attached at boot (efi_pstore present), oops archived by systemd-pstore and recovered erased offline (${elapsed}s; image ${t_image}s; boots $(cat "$work/setup/boot-seconds")s + $(cat "$work/oops/boot-seconds")s + $(cat "$work/read/boot-seconds")s)"
+echo "$me: PASS: setup with / mounted, attached at boot (efi_pstore present), oops archived by systemd-pstore and recovered erased offline re-run idempotent (${elapsed}s; image ${t_image}s; boots $(cat "$work/setup/boot-seconds")s + $(cat "$work/oops/boot-seconds")s + $(cat "$work/read/boot-seconds")s + $(cat "$work/verify/boot-seconds")s)"
