@@ -17,6 +17,8 @@ build_pkgs=(
   python3                       # tests check --json output
   time                          # tests measure peak memory (/usr/bin/time)
   fdisk e2fsprogs util-linux    # image tests build partitioned disks
+  dpkg-dev file                 # CPack's .deb: dpkg-shlibdeps finds the runtime dependencies
+  groff-base man-db             # the man page test renders the page
 )
 vm_pkgs=(
   qemu-system-x86 ovmf busybox-static cpio kmod gcc-12 bc flex bison libelf-dev libssl-dev

@@ -1,0 +1,33 @@
+#!/bin/bash
+# cmake --install puts the binary, man page and completion in place, and
+# CPack builds a .deb whose dependencies are Debian runtime libraries.
+# usage: package_test.sh BUILD_DIR
+set -uo pipefail
+build=$(realpath "$1")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+check() { if "${@:2}" >/dev/null 2>&1; then pass=$((pass + 1)); else echo "FAIL: $1" >&2; fail=$((fail + 1)); fi; }
+
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+check "install: sbin/pstore-blk" test -x "$tmp/prefix/sbin/pstore-blk"
+check "install: man8 page" test -f "$tmp/prefix/share/man/man8/pstore-blk.8"
+check "install: bash completion" test -f "$tmp/prefix/share/bash-completion/completions/pstore-blk"
+check "install: completion parses" bash -n "$tmp/prefix/share/bash-completion/completions/pstore-blk"
+
+(cd "$build" && cpack -B "$tmp/pkg" >/dev/null 2>&1)
+deb=$(ls "$tmp"/pkg/pstore-blk_*.deb 2>/dev/null | head -n1)
+check "cpack built a .deb" test -f "$deb"
+if [[ -f "$deb" ]]; then
+  depends=$(dpkg-deb -f "$deb" Depends)
+  for lib in libblkid1 libfdisk1 zlib1g libstdc++6; do
+    check "Depends names $lib ($depends)" grep -q "$lib" <<<"$depends"
+  done
+  files=$(dpkg-deb -c "$deb")
+  for f in ./usr/sbin/pstore-blk ./usr/share/man/man8/pstore-blk.8 ./usr/share/bash-completion/completions/pstore-blk; do
+    check "package holds $f" grep -q " $f\$" <<<"$files"
+  done
+fi
+echo "package: $pass passed, $fail failed"
+((fail == 0))
