@@ -18,7 +18,7 @@ build_pkgs=(
   time                          # tests measure peak memory (/usr/bin/time)
   fdisk e2fsprogs util-linux    # image tests build partitioned disks
   dpkg-dev file                 # CPack's .deb: dpkg-shlibdeps finds the runtime dependencies
-  groff-base man-db             # the man page test renders the page
+  groff-base man-db bsdextrautils asciidoctor  # the man page test renders it and checks it is not stale
 )
 vm_pkgs=(
   qemu-system-x86 ovmf busybox-static cpio kmod gcc-12 bc flex bison libelf-dev libssl-dev
