@@ -36,7 +36,10 @@ constexpr std::size_t kZones = 2048;
 std::vector<char> read_all(const std::string& path) {
   std::vector<char> d;
   FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) { std::perror(path.c_str()); std::exit(1); }
+  if (!f) {
+    std::perror(path.c_str());
+    std::exit(1);
+  }
   char buf[1 << 16];
   std::size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) d.insert(d.end(), buf, buf + n);
@@ -44,7 +47,11 @@ std::vector<char> read_all(const std::string& path) {
   return d;
 }
 
-std::uint32_t u32(const char* p) { std::uint32_t v; std::memcpy(&v, p, 4); return v; }
+std::uint32_t u32(const char* p) {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
 
 struct Child {
   double seconds;
@@ -78,7 +85,8 @@ double floor_run(const std::string& image, std::size_t& inflated) {
   std::vector<char> out(3 * kZone);
   inflated = 0;
   for (std::size_t z = 0; z < kZones; ++z) {
-    if (pread(fd, buf.data(), kZone, static_cast<off_t>(z * kZone)) != static_cast<ssize_t>(kZone)) std::exit(1);
+    if (pread(fd, buf.data(), kZone, static_cast<off_t>(z * kZone)) != static_cast<ssize_t>(kZone))
+      std::exit(1);
     const std::uint32_t datalen = u32(buf.data() + 4);
     z_stream zs{};
     inflateInit2(&zs, -15);
@@ -110,17 +118,22 @@ int main(int argc, char** argv) {
   for (std::size_t off = 0; off + kZone <= src.size(); off += kZone)
     if (u32(src.data() + off) == 0x43474244u && u32(src.data() + off + 12) == 0x4dfc3ae5u &&
         src[off + 12 + 24] == 1)
-      zones.emplace_back(src.begin() + static_cast<long>(off), src.begin() + static_cast<long>(off + kZone));
-  if (zones.empty()) { std::fprintf(stderr, "no compressed kmsg zone in %s\n", part.c_str()); return 1; }
+      zones.emplace_back(src.begin() + static_cast<long>(off),
+                         src.begin() + static_cast<long>(off + kZone));
+  if (zones.empty()) {
+    std::fprintf(stderr, "no compressed kmsg zone in %s\n", part.c_str());
+    return 1;
+  }
 
   const std::string image = work + "/part-128M.img";
   {
     FILE* f = std::fopen(image.c_str(), "wb");
-    for (std::size_t z = 0; z < kZones; ++z) std::fwrite(zones[z % zones.size()].data(), 1, kZone, f);
+    for (std::size_t z = 0; z < kZones; ++z)
+      std::fwrite(zones[z % zones.size()].data(), 1, kZone, f);
     std::fclose(f);
   }
-  std::printf("image: %s, %zu zones of 64 KiB from %zu kernel-written zone(s)\n", image.c_str(), kZones,
-              zones.size());
+  std::printf("image: %s, %zu zones of 64 KiB from %zu kernel-written zone(s)\n", image.c_str(),
+              kZones, zones.size());
 
   double best_floor = 1e9, best_extract = 1e9;
   long max_rss = 0;
@@ -151,21 +164,31 @@ int main(int argc, char** argv) {
       "label: gpt\nstart=2048, size=2097152, type=linux, name=data\n"
       "start=2147219456, size=262144, type=linux, name=pstore\n";
   std::string cmd = "printf '" + script + "' | sfdisk -q '" + disk + "' >/dev/null 2>&1";
-  if (std::system(cmd.c_str()) != 0) { std::fprintf(stderr, "sfdisk failed\n"); return 1; }
-  cmd = "dd if='" + image + "' of='" + disk + "' bs=1M seek=$((2147219456 * 512 / 1048576)) conv=notrunc,sparse status=none";
-  if (std::system(cmd.c_str()) != 0) { std::fprintf(stderr, "dd failed\n"); return 1; }
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "sfdisk failed\n");
+    return 1;
+  }
+  cmd = "dd if='" + image + "' of='" + disk +
+        "' bs=1M seek=$((2147219456 * 512 / 1048576)) conv=notrunc,sparse status=none";
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "dd failed\n");
+    return 1;
+  }
   double best_part = 1e9, best_disk = 1e9;
   long rss_disk = 0;
   for (int i = 0; i < repeat; ++i) {
     best_part = std::min(best_part, run({bin, "list", image}).seconds);
     Child c = run({bin, "list", disk});
-    if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) { std::fprintf(stderr, "list on the 1 TiB disk failed\n"); return 1; }
+    if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
+      std::fprintf(stderr, "list on the 1 TiB disk failed\n");
+      return 1;
+    }
     best_disk = std::min(best_disk, c.seconds);
     rss_disk = std::max(rss_disk, c.maxrss_kib);
   }
   std::printf("list on the bare 128 MiB partition:          %.3f s\n", best_part);
-  std::printf("list on a 1 TiB sparse GPT disk (part at end): %.3f s  = %.2fx, peak RSS %ld KiB\n", best_disk,
-              best_disk / best_part, rss_disk);
+  std::printf("list on a 1 TiB sparse GPT disk (part at end): %.3f s  = %.2fx, peak RSS %ld KiB\n",
+              best_disk, best_disk / best_part, rss_disk);
   std::remove(disk.c_str());
   return 0;
 }

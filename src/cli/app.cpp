@@ -1,7 +1,6 @@
 #include "pstore_blk/cli/app.hpp"
 
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "cli/commands.hpp"

@@ -1,6 +1,5 @@
 // check: what will pstore_blk capture on this system (and on DEVICE)?
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <memory>
 
@@ -50,7 +49,8 @@ int run_check(const CheckArgs& a) {
 
 void attach_check(CLI::App& sub, std::function<int()>& action) {
   auto a = std::make_shared<CheckArgs>();
-  sub.add_option("DEVICE", a->device, "partition, whole disk, disk image or partition to create (/dev/vda3)");
+  sub.add_option("DEVICE", a->device,
+                 "partition, whole disk, disk image or partition to create (/dev/vda3)");
   sub.add_option("--partition", a->partition, "with a disk image: its partition N")->type_name("N");
   sub.add_flag("--json", a->json, "print one JSON document");
   sub.add_option("--root", a->root, "read the system below DIR (default /)")->type_name("DIR");

@@ -1,7 +1,7 @@
 // list, show, extract: the offline reader's commands.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -41,8 +41,10 @@ void add_common(CLI::App& sub, ReadArgs& a) {
                  "pstore partition, partition image, whole-disk image or disk device")
       ->required();
   sub.add_option("--partition", a.partition, "use partition N of a whole disk")->type_name("N");
-  sub.add_option("--kmsg-size", a.kmsg_kib, "force the layout: kmsg zone size (KiB)")->type_name("KiB");
-  sub.add_option("--pmsg-size", a.pmsg_kib, "force the layout: pmsg zone size (KiB)")->type_name("KiB");
+  sub.add_option("--kmsg-size", a.kmsg_kib, "force the layout: kmsg zone size (KiB)")
+      ->type_name("KiB");
+  sub.add_option("--pmsg-size", a.pmsg_kib, "force the layout: pmsg zone size (KiB)")
+      ->type_name("KiB");
   sub.add_option("--console-size", a.console_kib, "force the layout: console zone size (KiB)")
       ->type_name("KiB");
   sub.add_option("--ftrace-size", a.ftrace_kib, "force the layout: ftrace area size (KiB)")
@@ -83,7 +85,8 @@ Result<Session> open_session(const ReadArgs& a) {
   }
   for (auto v : {a.kmsg_kib, a.pmsg_kib, a.console_kib, a.ftrace_kib})
     if (v && *v < 0) return make_error(Errc::kInvalidArgument, "zone sizes must not be negative");
-  if (a.cpus && *a.cpus == 0) return make_error(Errc::kInvalidArgument, "--cpus must be at least 1");
+  if (a.cpus && *a.cpus == 0)
+    return make_error(Errc::kInvalidArgument, "--cpus must be at least 1");
   s.opts.layout = {a.kmsg_kib, a.pmsg_kib, a.console_kib, a.ftrace_kib, a.cpus};
   s.opts.include_erased = a.include_erased;
   if (!a.system_map.empty()) {
@@ -157,14 +160,14 @@ nlohmann::ordered_json record_json(const Record& r, std::size_t size) {
   j["size"] = size;
   j["erased"] = r.erased;
   j["salvaged_size"] = r.salvaged.size();
-  j["detail"] = r.detail.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.detail);
+  j["detail"] =
+      r.detail.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.detail);
   return j;
 }
 
 std::string source_line(const Session& s) {
   const auto& a = s.area;
-  if (!a.partition)
-    return fmt::format("{} ({} bytes; {})", a.file->name(), a.file->size(), a.how);
+  if (!a.partition) return fmt::format("{} ({} bytes; {})", a.file->name(), a.file->size(), a.how);
   const auto& p = *a.partition;
   return fmt::format("{} partition {}{} ({}), {} bytes at byte {}; {}", a.file->name(), p.number,
                      p.name.empty() ? "" : " \"" + p.name + "\"", a.pttype, p.size, p.start, a.how);
@@ -327,21 +330,24 @@ void attach_list(CLI::App& sub, std::function<int()>& action) {
   auto a = std::make_shared<ReadArgs>();
   add_common(sub, *a);
   sub.add_flag("--json", a->json, "print one JSON document (keys documented in README.md)");
-  sub.add_flag("--include-erased", a->include_erased, "also list records erased through /sys/fs/pstore");
+  sub.add_flag("--include-erased", a->include_erased,
+               "also list records erased through /sys/fs/pstore");
   sub.callback([a, &action] { action = [a] { return run_list(*a); }; });
 }
 
 void attach_show(CLI::App& sub, std::function<int()>& action) {
   auto a = std::make_shared<ReadArgs>();
   add_common(sub, *a);
-  sub.add_option("NAME", a->name, "record name as 'list' prints it, e.g. dmesg-pstore_blk-0")->required();
+  sub.add_option("NAME", a->name, "record name as 'list' prints it, e.g. dmesg-pstore_blk-0")
+      ->required();
   sub.callback([a, &action] { action = [a] { return run_show(*a); }; });
 }
 
 void attach_extract(CLI::App& sub, std::function<int()>& action) {
   auto a = std::make_shared<ReadArgs>();
   add_common(sub, *a);
-  sub.add_option("-o,--output-dir", a->output_dir, "directory to write the records to (created 0700)")
+  sub.add_option("-o,--output-dir", a->output_dir,
+                 "directory to write the records to (created 0700)")
       ->required()
       ->type_name("DIR");
   sub.add_flag("--include-erased", a->include_erased,

@@ -1,11 +1,11 @@
 // setup: plan the partition and the configuration, show the plan, confirm,
 // then commit the partition table once, wipe the zone area, write the files
 // atomically and (with --now) load pstore_blk and verify it attached.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cctype>
 #include <chrono>
 #include <iostream>
@@ -52,9 +52,9 @@ std::string indent(const std::string& text, const char* pad = "    ") {
 // What happens to the partition.
 struct PartitionStep {
   std::optional<device::PartitionPlan> create;
-  device::PartitionInfo part;   // final partition (planned or existing)
+  device::PartitionInfo part;  // final partition (planned or existing)
   std::string disk;
-  bool adopt_ours = false;      // re-run: the partition setup made/adopted before
+  bool adopt_ours = false;  // re-run: the partition setup made/adopted before
   bool wipe = true;
 };
 
@@ -71,7 +71,9 @@ bool wait_for(const std::string& path, int seconds) {
 // the kernel says (FORMAT.md 8.4 line 6, DEBIAN-NOTES.md --now).
 int activate_now(const SystemFacts& sf, const SetupPlan& plan, Runner& run) {
   if (plan.mode == Mode::kBuiltin) {
-    warn("pstore_blk is built in: its parameters cannot change at run time; reboot to activate, skipping --now.");
+    warn(
+        "pstore_blk is built in: its parameters cannot change at run time; reboot to activate, "
+        "skipping --now.");
     return kExitOk;
   }
   if (sf.pstore_blk_attached() && sf.pstore_blk.params.at("blkdev") == plan.by_partuuid()) {
@@ -88,7 +90,8 @@ int activate_now(const SystemFacts& sf, const SetupPlan& plan, Runner& run) {
         cmds.push_back({"rmmod", r.module});
       }
     if (!modular) {
-      warn("backend '" + active + "' is built in and holds pstore; pstore_blk takes over after a reboot, skipping --now.");
+      warn("backend '" + active +
+           "' is built in and holds pstore; pstore_blk takes over after a reboot, skipping --now.");
       return kExitFailure;
     }
   }
@@ -99,7 +102,8 @@ int activate_now(const SystemFacts& sf, const SetupPlan& plan, Runner& run) {
     auto r = run.run(c);
     if (!r) return report(r.error());
     if (r->status != 0) {
-      warn("'" + command_line(c) + "' failed (exit " + std::to_string(r->status) + "): " + r->output);
+      warn("'" + command_line(c) + "' failed (exit " + std::to_string(r->status) +
+           "): " + r->output);
       return kExitFailure;
     }
   }
@@ -107,17 +111,21 @@ int activate_now(const SystemFacts& sf, const SetupPlan& plan, Runner& run) {
   auto after = probe_system(live, read_kernel_log(live));
   std::string attached_line;
   for (const auto& l : after.log_lines)
-    if (l.find("pstore_blk: attached " + plan.by_partuuid()) != std::string::npos) attached_line = l;
+    if (l.find("pstore_blk: attached " + plan.by_partuuid()) != std::string::npos)
+      attached_line = l;
   auto it = after.pstore_blk.params.find("blkdev");
   if (after.active_backend() != "pstore_blk" || it == after.pstore_blk.params.end() ||
       it->second != plan.by_partuuid()) {
-    warn("pstore_blk did not attach to " + plan.by_partuuid() + " (backend: '" + after.active_backend() +
-         "'); see dmesg");
+    warn("pstore_blk did not attach to " + plan.by_partuuid() + " (backend: '" +
+         after.active_backend() + "'); see dmesg");
     return kExitFailure;
   }
-  std::cout << "pstore_blk is attached: " << (attached_line.empty() ? it->second : attached_line) << "\n";
-  const bool panic_write = !attached_line.empty() && attached_line.find("no dedicated panic_write") == std::string::npos;
-  std::cout << "panic_write: " << (panic_write ? "present" : "absent — panics are not recorded, oopses are") << "\n";
+  std::cout << "pstore_blk is attached: " << (attached_line.empty() ? it->second : attached_line)
+            << "\n";
+  const bool panic_write =
+      !attached_line.empty() && attached_line.find("no dedicated panic_write") == std::string::npos;
+  std::cout << "panic_write: "
+            << (panic_write ? "present" : "absent — panics are not recorded, oopses are") << "\n";
   return kExitOk;
 }
 
@@ -127,13 +135,16 @@ int run_setup(const SetupArgs& a) {
   // Arguments.
   auto size = parse_size(a.size);
   if (!size || *size == 0 || *size % 4096 != 0)
-    return report(make_error(Errc::kInvalidArgument, "--size '" + a.size + "' is not a multiple of 4 KiB"));
+    return report(
+        make_error(Errc::kInvalidArgument, "--size '" + a.size + "' is not a multiple of 4 KiB"));
   if (a.kmsg <= 0 || a.kmsg % 4 != 0)
-    return report(make_error(Errc::kInvalidArgument, "--kmsg-size must be a positive multiple of 4 (KiB); "
-                                                     "the kernel shrinks other values"));
+    return report(make_error(Errc::kInvalidArgument,
+                             "--kmsg-size must be a positive multiple of 4 (KiB); "
+                             "the kernel shrinks other values"));
   for (auto v : {a.pmsg, a.console, a.ftrace})
     if (v && (*v < 0 || *v % 4 != 0))
-      return report(make_error(Errc::kInvalidArgument, "zone sizes must be multiples of 4 (KiB), 0 disables"));
+      return report(make_error(Errc::kInvalidArgument,
+                               "zone sizes must be multiples of 4 (KiB), 0 disables"));
   SetupPlan plan;
   plan.device = a.device;
   plan.kmsg_kib = a.kmsg;
@@ -143,7 +154,8 @@ int run_setup(const SetupArgs& a) {
   if (!a.max_reason.empty()) {
     plan.max_reason = max_reason_from_name(a.max_reason);
     if (!plan.max_reason)
-      return report(make_error(Errc::kInvalidArgument, "--max-reason must be panic, oops, emerg or shutdown"));
+      return report(make_error(Errc::kInvalidArgument,
+                               "--max-reason must be panic, oops, emerg or shutdown"));
   }
   if (a.now && !root.is_live())
     return report(make_error(Errc::kInvalidArgument, "--now cannot be used with --root"));
@@ -154,7 +166,9 @@ int run_setup(const SetupArgs& a) {
   const long need_kib = plan.kmsg_kib + plan.pmsg_kib.value_or(0) + plan.console_kib.value_or(0) +
                         plan.ftrace_kib.value_or(0);
   if (*size < static_cast<std::uint64_t>(need_kib) * 1024)
-    return report(make_error(Errc::kInvalidArgument, fmt::format("--size {} is smaller than the zones ({} KiB)", a.size, need_kib)));
+    return report(
+        make_error(Errc::kInvalidArgument,
+                   fmt::format("--size {} is smaller than the zones ({} KiB)", a.size, need_kib)));
 
   // The device.
   auto dev = probe_device(live, a.device, a.partition, plan.kmsg_kib);
@@ -189,15 +203,20 @@ int run_setup(const SetupArgs& a) {
         return report(make_error(Errc::kConflict, a.device + ": " + p));
   } else if (dev->exists_as_partition) {
     if (!dev->problems.empty())
-      return report(make_error(Errc::kConflict, "refusing to use " + a.device + ": " + dev->problems.front()));
+      return report(make_error(Errc::kConflict,
+                               "refusing to use " + a.device + ": " + dev->problems.front()));
     if (!dev->forceable.empty() && !a.force)
-      return report(make_error(Errc::kConflict, "refusing to use " + a.device + ": " + dev->forceable.front() +
-                                                    " (--force wipes it)"));
+      return report(make_error(
+          Errc::kConflict,
+          "refusing to use " + a.device + ": " + dev->forceable.front() + " (--force wipes it)"));
   } else {
-    for (const auto& p : dev->problems) return report(make_error(Errc::kConflict, a.device + ": " + p));
+    for (const auto& p : dev->problems)
+      return report(make_error(Errc::kConflict, a.device + ": " + p));
     if (dev->pttype.empty() && !dev->signatures.empty())
-      return report(make_error(Errc::kConflict, "refusing to partition " + dev->disk + ": it has no partition table "
-                                                    "but carries a " + dev->signatures.front().type + " signature"));
+      return report(make_error(Errc::kConflict, "refusing to partition " + dev->disk +
+                                                    ": it has no partition table "
+                                                    "but carries a " +
+                                                    dev->signatures.front().type + " signature"));
     device::NewPartition req;
     req.size = *size;
     if (dev->partno) req.number = static_cast<std::size_t>(dev->partno);
@@ -213,10 +232,11 @@ int run_setup(const SetupArgs& a) {
 
   auto cp = plan_config(sf, plan, root);
   if (!cp.manual_cmdline.empty() && !a.force)
-    return report(make_error(Errc::kUnsupported,
-                             "no known boot loader under '" + a.root + "' (" + sf.bootloader_why +
-                                 "); add these words to the kernel command line yourself and re-run with --force:\n  " +
-                                 cp.manual_cmdline));
+    return report(make_error(
+        Errc::kUnsupported,
+        "no known boot loader under '" + a.root + "' (" + sf.bootloader_why +
+            "); add these words to the kernel command line yourself and re-run with --force:\n  " +
+            cp.manual_cmdline));
 
   const bool partition_change = step.create.has_value() || step.wipe;
   if (!partition_change && !cp.changes()) {
@@ -233,32 +253,36 @@ int run_setup(const SetupArgs& a) {
   std::cout << (a.dry_run ? "Plan (dry run, nothing is changed):\n" : "Plan:\n");
   if (step.create) {
     const auto& p = step.create->partition();
-    std::cout << fmt::format("  create partition {} on {}: {} KiB at byte {}, PARTUUID {}{}{}\n", p.number,
-                             step.disk, p.size >> 10, p.start, p.uuid,
+    std::cout << fmt::format("  create partition {} on {}: {} KiB at byte {}, PARTUUID {}{}{}\n",
+                             p.number, step.disk, p.size >> 10, p.start, p.uuid,
                              p.name.empty() ? "" : ", name \"" + p.name + "\"",
                              step.create->creates_label() ? " (new GPT label)" : "");
-    std::cout << "  resulting partition table (sfdisk script):\n" << indent(step.create->script(), "    | ");
+    std::cout << "  resulting partition table (sfdisk script):\n"
+              << indent(step.create->script(), "    | ");
   } else {
-    std::cout << fmt::format("  use existing partition {} of {} ({} KiB, PARTUUID {}){}\n", step.part.number,
-                             step.disk, step.part.size >> 10, step.part.uuid,
+    std::cout << fmt::format("  use existing partition {} of {} ({} KiB, PARTUUID {}){}\n",
+                             step.part.number, step.disk, step.part.size >> 10, step.part.uuid,
                              step.adopt_ours ? ", set up earlier: keeping its records" : "");
   }
   if (step.wipe)
     std::cout << fmt::format("  wipe signatures in the partition and zero its first {} KiB\n",
                              std::min(step.part.size, kZoneCap) >> 10);
-  if (step.part.size > kZoneCap) std::cout << "  note: pstore/zone uses at most 128 MiB of the partition\n";
+  if (step.part.size > kZoneCap)
+    std::cout << "  note: pstore/zone uses at most 128 MiB of the partition\n";
   for (const auto& f : cp.files) {
     if (!f.changed()) {
       std::cout << "  keep " << root.host_path(f.path) << " (unchanged)\n";
       continue;
     }
     std::cout << "  write " << root.host_path(f.path)
-              << (f.old ? " (replaces the current file; a backup is kept for undo)" : " (new)") << "\n";
+              << (f.old ? " (replaces the current file; a backup is kept for undo)" : " (new)")
+              << "\n";
     if (a.dry_run) std::cout << indent(f.content, "    | ");
   }
   std::cout << "  record the setup in " << root.host_path(kStatePath) << "\n";
   for (const auto& c : cp.commands)
-    std::cout << (root.is_live() ? "  run: " : "  run inside the image (chroot): ") << command_line(c) << "\n";
+    std::cout << (root.is_live() ? "  run: " : "  run inside the image (chroot): ")
+              << command_line(c) << "\n";
   if (!cp.manual_cmdline.empty())
     std::cout << "  you add to the kernel command line: " << cp.manual_cmdline << "\n";
   if (a.now) std::cout << "  load pstore_blk now and check that it attached\n";
@@ -267,8 +291,9 @@ int run_setup(const SetupArgs& a) {
 
   if (!a.yes) {
     if (!isatty(0))
-      return report(make_error(Errc::kInvalidArgument, "refusing to change the system without --yes "
-                                                       "(standard input is not a terminal)"));
+      return report(make_error(Errc::kInvalidArgument,
+                               "refusing to change the system without --yes "
+                               "(standard input is not a terminal)"));
     if (!confirm("Apply this plan?")) {
       std::cout << "Nothing changed.\n";
       return kExitFailure;
@@ -303,7 +328,9 @@ int run_setup(const SetupArgs& a) {
       wipe_path = link;
       wipe_off = 0;
     } else {
-      warn("'" + link + "' did not appear (is udev running?); the boot configuration still uses it, continuing.");
+      warn(
+          "'" + link +
+          "' did not appear (is udev running?); the boot configuration still uses it, continuing.");
       if (wait_for(node, 2)) {
         wipe_path = node;
         wipe_off = 0;
@@ -313,7 +340,8 @@ int run_setup(const SetupArgs& a) {
     }
   }
   if (step.wipe) {
-    auto w = device::wipe_range(wipe_path, wipe_off, step.part.size, std::min(step.part.size, kZoneCap), exclusive);
+    auto w = device::wipe_range(wipe_path, wipe_off, step.part.size,
+                                std::min(step.part.size, kZoneCap), exclusive);
     if (!w) return report(w.error());
     for (const auto& s : *w) std::cout << "Wiped a " << s.type << " signature.\n";
   }
@@ -322,8 +350,9 @@ int run_setup(const SetupArgs& a) {
   st.disk = step.disk;
   st.partno = step.part.number;
   st.partuuid = plan.partuuid;
-  st.partition_created = step.create.has_value() || (*prior && (*prior)->partuuid == plan.partuuid &&
-                                                     (*prior)->partition_created);
+  st.partition_created =
+      step.create.has_value() ||
+      (*prior && (*prior)->partuuid == plan.partuuid && (*prior)->partition_created);
   st.mode = plan.mode == Mode::kModule ? "module" : "builtin";
   st.cmdline = render_cmdline_fragment(plan);
   RealWriter writer(a.root);
@@ -337,7 +366,8 @@ int run_setup(const SetupArgs& a) {
     for (const auto& c : cp.commands) {
       auto r = run.run(c);
       if (!r || r->status != 0) {
-        warn("'" + command_line(c) + "' failed" + (r ? ": " + r->output : ": " + r.error().message()));
+        warn("'" + command_line(c) + "' failed" +
+             (r ? ": " + r->output : ": " + r.error().message()));
         rc = kExitFailure;
       }
     }
@@ -349,7 +379,8 @@ int run_setup(const SetupArgs& a) {
   }
   if (rc == kExitOk)
     std::cout << "pstore_blk is configured for " << plan.by_partuuid()
-              << (plan.mode == Mode::kModule && !a.now ? " from the next boot (or use --now)" : "") << ".\n";
+              << (plan.mode == Mode::kModule && !a.now ? " from the next boot (or use --now)" : "")
+              << ".\n";
   return rc;
 }
 
@@ -358,19 +389,25 @@ int run_setup(const SetupArgs& a) {
 void attach_setup(CLI::App& sub, std::function<int()>& action) {
   auto a = std::make_shared<SetupArgs>();
   sub.add_option("DEVICE", a->device,
-                 "partition to adopt, whole disk or disk image to add one to, or a partition path to create")
+                 "partition to adopt, whole disk or disk image to add one to, or a partition path "
+                 "to create")
       ->required();
-  sub.add_option("--partition", a->partition, "with a disk image: adopt or create partition N")->type_name("N");
+  sub.add_option("--partition", a->partition, "with a disk image: adopt or create partition N")
+      ->type_name("N");
   sub.add_option("--size", a->size, "size of a new partition (default 8M)")->type_name("SIZE");
   sub.add_option("--kmsg-size", a->kmsg, "oops record zone size (default 64)")->type_name("KiB");
-  sub.add_option("--pmsg-size", a->pmsg, "pmsg zone size (needs CONFIG_PSTORE_PMSG)")->type_name("KiB");
-  sub.add_option("--console-size", a->console, "console zone size (needs CONFIG_PSTORE_CONSOLE)")->type_name("KiB");
-  sub.add_option("--ftrace-size", a->ftrace, "ftrace area size (needs CONFIG_PSTORE_FTRACE)")->type_name("KiB");
+  sub.add_option("--pmsg-size", a->pmsg, "pmsg zone size (needs CONFIG_PSTORE_PMSG)")
+      ->type_name("KiB");
+  sub.add_option("--console-size", a->console, "console zone size (needs CONFIG_PSTORE_CONSOLE)")
+      ->type_name("KiB");
+  sub.add_option("--ftrace-size", a->ftrace, "ftrace area size (needs CONFIG_PSTORE_FTRACE)")
+      ->type_name("KiB");
   sub.add_option("--max-reason", a->max_reason, "record dumps up to: panic, oops, emerg, shutdown")
       ->type_name("REASON");
   sub.add_flag("--dry-run", a->dry_run, "print the whole plan, change nothing");
   sub.add_flag("--now", a->now, "also load pstore_blk now and check that it attached");
-  sub.add_flag("--force", a->force, "wipe a partition that carries a signature; accept an unknown boot loader");
+  sub.add_flag("--force", a->force,
+               "wipe a partition that carries a signature; accept an unknown boot loader");
   sub.add_flag("-y,--yes", a->yes, "do not ask for confirmation");
   sub.add_option("--root", a->root, "configure the system below DIR (default /)")->type_name("DIR");
   sub.callback([a, &action] { action = [a] { return run_setup(*a); }; });

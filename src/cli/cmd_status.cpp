@@ -1,8 +1,8 @@
 // status: what setup configured (state file, files, partition) next to what
 // the kernel runs now (backend, parameters, records).
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 #include <memory>
 
@@ -44,7 +44,8 @@ int run_status(const StatusArgs& a) {
     c["cmdline"] = s.cmdline;
     c["files"] = nlohmann::ordered_json::array();
     for (const auto& f : s.files)
-      c["files"].push_back({{"path", f.path}, {"present", root.exists(f.path)}, {"backup", f.backup}});
+      c["files"].push_back(
+          {{"path", f.path}, {"present", root.exists(f.path)}, {"backup", f.backup}});
     auto layout = device::read_layout(s.disk);
     bool present = false;
     if (layout)
@@ -63,7 +64,8 @@ int run_status(const StatusArgs& a) {
         auto scan = io::scan_partition(area->source(), o, [&](format::Record&& r) {
           c["partition_records"].push_back(
               {{"name", r.name},
-               {"state", r.erased ? std::string("erased") : std::string(format::state_name(r.state))}});
+               {"state",
+                r.erased ? std::string("erased") : std::string(format::state_name(r.state))}});
         });
         if (!scan) c["partition_error"] = scan.error().message();
       } else {
@@ -74,7 +76,8 @@ int run_status(const StatusArgs& a) {
     j["configured"] = c;
   }
   nlohmann::ordered_json l;
-  l["backend"] = sf.active_backend().empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(sf.active_backend());
+  l["backend"] = sf.active_backend().empty() ? nlohmann::ordered_json(nullptr)
+                                             : nlohmann::ordered_json(sf.active_backend());
   l["pstore_blk_attached"] = sf.pstore_blk_attached();
   l["parameters"] = sf.pstore_blk.params;
   l["pstore_mounted"] = sf.pstore_mounted;
@@ -93,33 +96,41 @@ int run_status(const StatusArgs& a) {
   } else {
     const auto& c = j["configured"];
     const State& s = **state;
-    std::cout << fmt::format("  partition:      {} partition {} PARTUUID {} ({})\n", s.disk, s.partno, s.partuuid,
+    std::cout << fmt::format("  partition:      {} partition {} PARTUUID {} ({})\n", s.disk,
+                             s.partno, s.partuuid,
                              c["partition_present"].get<bool>() ? "present" : "MISSING");
     if (c.contains("partition_error")) {
-      std::cout << fmt::format("  on partition:   unreadable: {}\n", c["partition_error"].get<std::string>());
+      std::cout << fmt::format("  on partition:   unreadable: {}\n",
+                               c["partition_error"].get<std::string>());
     } else if (c["partition_present"].get<bool>()) {
       std::cout << fmt::format("  on partition:   {} record(s)\n", c["partition_records"].size());
       for (const auto& r : c["partition_records"])
-        std::cout << fmt::format("    {} ({})\n", r["name"].get<std::string>(), r["state"].get<std::string>());
+        std::cout << fmt::format("    {} ({})\n", r["name"].get<std::string>(),
+                                 r["state"].get<std::string>());
     }
     std::cout << fmt::format("  mode:           {}\n", s.mode);
     for (const auto& f : s.files)
-      std::cout << fmt::format("  file:           {}{}{}\n", root.host_path(f.path),
-                               root.exists(f.path) ? "" : " (MISSING)",
-                               f.backup.empty() ? "" : " (replaced an earlier file; undo restores it)");
+      std::cout << fmt::format(
+          "  file:           {}{}{}\n", root.host_path(f.path),
+          root.exists(f.path) ? "" : " (MISSING)",
+          f.backup.empty() ? "" : " (replaced an earlier file; undo restores it)");
     if (!s.cmdline.empty())
-      std::cout << fmt::format("  command line:   {} ({})\n", s.cmdline,
-                               c["cmdline_active"].get<bool>() ? "active" : "not active yet: reboot");
+      std::cout << fmt::format(
+          "  command line:   {} ({})\n", s.cmdline,
+          c["cmdline_active"].get<bool>() ? "active" : "not active yet: reboot");
   }
   std::cout << "Live\n";
-  std::cout << fmt::format("  backend:        {}\n", sf.active_backend().empty() ? "none" : sf.active_backend());
-  std::cout << fmt::format("  pstore_blk:     {}\n",
-                           sf.pstore_blk_attached() ? "attached to " + sf.pstore_blk.params.at("blkdev")
-                                                    : std::string(sf.pstore_blk.loaded ? "loaded, not attached"
-                                                                                       : "not loaded"));
+  std::cout << fmt::format("  backend:        {}\n",
+                           sf.active_backend().empty() ? "none" : sf.active_backend());
+  std::cout << fmt::format(
+      "  pstore_blk:     {}\n",
+      sf.pstore_blk_attached()
+          ? "attached to " + sf.pstore_blk.params.at("blkdev")
+          : std::string(sf.pstore_blk.loaded ? "loaded, not attached" : "not loaded"));
   for (const auto& [k, v] : sf.pstore_blk.params) std::cout << fmt::format("    {}={}\n", k, v);
-  std::cout << fmt::format("  /sys/fs/pstore: {}\n", sf.pstore_mounted ? std::to_string(sf.records.size()) + " record(s)"
-                                                                        : std::string("not mounted"));
+  std::cout << fmt::format("  /sys/fs/pstore: {}\n",
+                           sf.pstore_mounted ? std::to_string(sf.records.size()) + " record(s)"
+                                             : std::string("not mounted"));
   for (const auto& r : sf.records) std::cout << "    " << r << "\n";
   print_verdicts(verdicts);
   return ok ? kExitOk : kExitFailure;

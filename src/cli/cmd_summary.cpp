@@ -6,12 +6,12 @@
 // A SOURCE is an image/partition/disk (as for `list`), a kernel-written
 // record file (dmesg-*, as in /sys/fs/pstore or /var/lib/systemd/pstore), or
 // a directory of either.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -75,7 +75,9 @@ bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.
 
 // Files the kernel names <type>-<backend>-<id> (pstore_mkfile()): dmesg ones
 // hold kernel log text; the other types are not crash reports.
-bool is_dmesg_file(const std::string& name) { return starts_with(name, "dmesg-") || name == "dmesg.txt"; }
+bool is_dmesg_file(const std::string& name) {
+  return starts_with(name, "dmesg-") || name == "dmesg.txt";
+}
 bool is_other_record_file(const std::string& name) {
   for (std::string_view p : {"pmsg-", "console-", "ftrace-", "mce-", "rtas-", "powerpc-"})
     if (starts_with(name, p)) return true;
@@ -88,8 +90,8 @@ bool is_other_record_file(const std::string& name) {
 // Text that travels with pulled images (notes, checksums, listings) is not an
 // image: skip it inside directories instead of failing on it.
 bool is_sidecar_file(const std::string& name) {
-  static const char* const kExt[] = {".md", ".txt", ".sha256", ".sha1", ".md5", ".sum", ".list",
-                                     ".conf", ".json", ".jsonl", ".log", ".csv"};
+  static const char* const kExt[] = {".md",   ".txt",  ".sha256", ".sha1",  ".md5", ".sum",
+                                     ".list", ".conf", ".json",   ".jsonl", ".log", ".csv"};
   for (const char* e : kExt) {
     const std::size_t n = std::strlen(e);
     if (name.size() > n && name.compare(name.size() - n, n, e) == 0) return true;
@@ -101,7 +103,8 @@ bool expand(const std::string& arg, std::vector<Input>& out) {
   std::error_code ec;
   const auto st = fs::status(arg, ec);
   if (ec || !fs::exists(st)) {
-    warn(fmt::format("Failed to open '{}': {}", arg, ec ? ec.message() : "No such file or directory"));
+    warn(fmt::format("Failed to open '{}': {}", arg,
+                     ec ? ec.message() : "No such file or directory"));
     return false;
   }
   if (!fs::is_directory(st)) {
@@ -113,7 +116,8 @@ bool expand(const std::string& arg, std::vector<Input>& out) {
     return true;
   }
   std::vector<fs::directory_entry> entries;
-  for (fs::directory_iterator it(arg, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(*it);
+  for (fs::directory_iterator it(arg, ec), end; !ec && it != end; it.increment(ec))
+    entries.push_back(*it);
   if (ec) {
     warn(fmt::format("Failed to read directory '{}': {}", arg, ec.message()));
     return false;
@@ -126,9 +130,11 @@ bool expand(const std::string& arg, std::vector<Input>& out) {
     if (e.is_directory(ec2)) {
       std::vector<fs::directory_entry> sub;
       for (fs::directory_iterator it(e.path(), ec2), end; !ec2 && it != end; it.increment(ec2))
-        if (it->is_regular_file() && is_dmesg_file(it->path().filename().string())) sub.push_back(*it);
+        if (it->is_regular_file() && is_dmesg_file(it->path().filename().string()))
+          sub.push_back(*it);
       std::sort(sub.begin(), sub.end());
-      for (const auto& s : sub) out.push_back({s.path().string(), e.path().string(), InputKind::kRecordFile});
+      for (const auto& s : sub)
+        out.push_back({s.path().string(), e.path().string(), InputKind::kRecordFile});
       continue;
     }
     if (!e.is_regular_file(ec2)) continue;
@@ -189,7 +195,8 @@ class Summary {
       if (g->states.size() == 1) {
         states = g->states.begin()->first;
       } else {
-        for (const auto& [state, n] : g->states) states += fmt::format("{}{} {}", states.empty() ? "" : "+", n, state);
+        for (const auto& [state, n] : g->states)
+          states += fmt::format("{}{} {}", states.empty() ? "" : "+", n, state);
       }
       r.cells[8] = states;
       std::string src;
@@ -226,9 +233,10 @@ class Summary {
     for (const auto& r : rows) line([&](int c) { return r.cells[c]; });
 
     std::string how;
-    for (const auto& [state, n] : states_) how += fmt::format("{}{} {}", how.empty() ? "" : ", ", n, state);
-    std::cout << fmt::format("\n{} record(s) from {} source(s) in {} group(s): {}.\n", groups_.records(),
-                             sources_read_, groups.size(), how);
+    for (const auto& [state, n] : states_)
+      how += fmt::format("{}{} {}", how.empty() ? "" : ", ", n, state);
+    std::cout << fmt::format("\n{} record(s) from {} source(s) in {} group(s): {}.\n",
+                             groups_.records(), sources_read_, groups.size(), how);
   }
 
  private:
@@ -297,11 +305,11 @@ bool read_image(const Input& in, const SummaryArgs& a, const io::ReadOptions& op
       text = r.salvaged;
       s.salvaged = !r.salvaged.empty();
     }
-    s.state = s.salvaged ? "salvaged"
+    s.state = s.salvaged                          ? "salvaged"
               : (r.compressed && !r.decompressed) ? "unreadable"
-              : r.erased ? "erased"
-              : r.compressed ? "compressed"
-                             : "uncompressed";
+              : r.erased                          ? "erased"
+              : r.compressed                      ? "compressed"
+                                                  : "uncompressed";
     sum.add(s, text);
   });
   if (!scan) {
@@ -338,7 +346,8 @@ bool read_record_file(const Input& in, Summary& sum) {
   const auto mtime = fs::last_write_time(in.path, ec);
   if (!ec) {
     const auto sys = std::chrono::file_clock::to_sys(mtime);
-    const auto sec = std::chrono::duration_cast<std::chrono::seconds>(sys.time_since_epoch()).count();
+    const auto sec =
+        std::chrono::duration_cast<std::chrono::seconds>(sys.time_since_epoch()).count();
     if (sec > 0) s.time = static_cast<std::int64_t>(sec);
   }
   const std::string_view name = s.record;
@@ -377,7 +386,8 @@ int run_summary(const SummaryArgs& a) {
     if (!expand(arg, inputs)) failed = true;
     std::string last_source;
     for (const auto& in : inputs) {
-      const bool ok = in.kind == InputKind::kImage ? read_image(in, a, opts, sum) : read_record_file(in, sum);
+      const bool ok =
+          in.kind == InputKind::kImage ? read_image(in, a, opts, sum) : read_record_file(in, sum);
       if (!ok) {
         failed = true;
         continue;

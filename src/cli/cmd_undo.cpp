@@ -1,8 +1,8 @@
 // undo: restore what setup replaced, remove what it created, and with
 // --remove-partition delete the partition it created.
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <climits>
 #include <cstdlib>
 #include <fstream>
@@ -69,33 +69,37 @@ int run_undo(const UndoArgs& a) {
   }
   const State& s = **state;
   if (a.remove_partition && !s.partition_created)
-    return report(make_error(Errc::kConflict, "partition " + std::to_string(s.partno) + " of " + s.disk +
+    return report(make_error(Errc::kConflict, "partition " + std::to_string(s.partno) + " of " +
+                                                  s.disk +
                                                   " existed before setup; not deleting it"));
   Attachment att;
   if (a.remove_partition && root.is_live()) {
     att = live_attachment(s);
     if (att.attached && !att.modular)
-      return report(make_error(
-          Errc::kConflict,
-          "the built-in pstore_blk holds partition " + std::to_string(s.partno) + " of " + s.disk +
-              " until the next boot; run `pstore-blk undo` without --remove-partition, reboot, then "
-              "delete the partition (sfdisk --delete " + s.disk + " " + std::to_string(s.partno) + ")"));
+      return report(make_error(Errc::kConflict, "the built-in pstore_blk holds partition " +
+                                                    std::to_string(s.partno) + " of " + s.disk +
+                                                    " until the next boot; run `pstore-blk undo` "
+                                                    "without --remove-partition, reboot, then "
+                                                    "delete the partition (sfdisk --delete " +
+                                                    s.disk + " " + std::to_string(s.partno) + ")"));
   }
   if (a.dry_run) {
     std::cout << "Plan (dry run, nothing is changed):\n";
     for (auto it = s.files.rbegin(); it != s.files.rend(); ++it)
-      std::cout << (it->backup.empty() ? "  remove " : "  restore ") << root.host_path(it->path) << "\n";
+      std::cout << (it->backup.empty() ? "  remove " : "  restore ") << root.host_path(it->path)
+                << "\n";
     std::cout << "  remove " << root.host_path(kStatePath) << "\n";
     for (const auto& c : s.undo_commands) std::cout << "  run: " << command_line(c) << "\n";
     if (att.attached) std::cout << "  run: rmmod pstore_blk (it holds the partition)\n";
     if (a.remove_partition)
-      std::cout << "  delete partition " << s.partno << " (PARTUUID " << s.partuuid << ") of " << s.disk << "\n";
+      std::cout << "  delete partition " << s.partno << " (PARTUUID " << s.partuuid << ") of "
+                << s.disk << "\n";
     return kExitOk;
   }
   if (!a.yes && isatty(0)) {
     std::cout << "This restores the files setup replaced and removes the ones it wrote"
-              << (a.remove_partition ? ", and deletes partition " + std::to_string(s.partno) + " of " +
-                                           s.disk + " with the crash records on it"
+              << (a.remove_partition ? ", and deletes partition " + std::to_string(s.partno) +
+                                           " of " + s.disk + " with the crash records on it"
                                      : std::string())
               << ".\n";
     if (!confirm("Undo the pstore-blk setup?")) {
@@ -113,22 +117,25 @@ int run_undo(const UndoArgs& a) {
     for (const auto& c : s.undo_commands) {
       auto r = run.run(c);
       if (!r || r->status != 0) {
-        warn("'" + command_line(c) + "' failed" + (r ? ": " + r->output : ": " + r.error().message()));
+        warn("'" + command_line(c) + "' failed" +
+             (r ? ": " + r->output : ": " + r.error().message()));
         rc = kExitFailure;
       }
     }
   } else {
-    for (const auto& c : s.undo_commands) std::cout << "Run inside the image: " << command_line(c) << "\n";
+    for (const auto& c : s.undo_commands)
+      std::cout << "Run inside the image: " << command_line(c) << "\n";
   }
   if (a.remove_partition) {
     if (att.attached) {
       RealRunner run;
       auto r = run.run({"rmmod", "pstore_blk"});
       if (!r || r->status != 0)
-        return report(make_error(Errc::kConflict, "pstore_blk holds partition " + std::to_string(s.partno) +
-                                                      " and 'rmmod pstore_blk' failed" +
-                                                      (r ? ": " + r->output : ": " + r.error().message()) +
-                                                      "; the partition was not deleted"));
+        return report(
+            make_error(Errc::kConflict, "pstore_blk holds partition " + std::to_string(s.partno) +
+                                            " and 'rmmod pstore_blk' failed" +
+                                            (r ? ": " + r->output : ": " + r.error().message()) +
+                                            "; the partition was not deleted"));
       std::cout << "Unloaded pstore_blk, which held the partition.\n";
     }
     auto r = device::delete_partition(s.disk, s.partno, s.partuuid);
@@ -142,7 +149,8 @@ int run_undo(const UndoArgs& a) {
 
 void attach_undo(CLI::App& sub, std::function<int()>& action) {
   auto a = std::make_shared<UndoArgs>();
-  sub.add_flag("--remove-partition", a->remove_partition, "also delete the partition setup created");
+  sub.add_flag("--remove-partition", a->remove_partition,
+               "also delete the partition setup created");
   sub.add_flag("--dry-run", a->dry_run, "print what would be undone, change nothing");
   sub.add_flag("-y,--yes", a->yes, "do not ask for confirmation on a terminal");
   sub.add_option("--root", a->root, "undo below DIR (default /)")->type_name("DIR");

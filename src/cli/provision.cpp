@@ -49,27 +49,31 @@ void row(const std::string& key, const std::string& value) {
 
 void print_facts(const SystemFacts& sf) {
   std::cout << "Kernel\n";
-  row("release", sf.kernel_release.empty() ? "unknown (no /proc/sys/kernel/osrelease)" : sf.kernel_release);
+  row("release",
+      sf.kernel_release.empty() ? "unknown (no /proc/sys/kernel/osrelease)" : sf.kernel_release);
   row("config", sf.config_source.empty() ? "not found" : sf.config_source);
   row("pstore", module_line(sf.pstore));
   row("pstore_zone", module_line(sf.pstore_zone));
   row("pstore_blk", module_line(sf.pstore_blk));
-  row("front-ends", fmt::format("pmsg {}, console {}, ftrace {}; compression {}", sf.has_pmsg ? "yes" : "no",
-                                sf.has_console ? "yes" : "no", sf.has_ftrace ? "yes" : "no",
-                                sf.has_compress ? "yes" : "no"));
+  row("front-ends", fmt::format("pmsg {}, console {}, ftrace {}; compression {}",
+                                sf.has_pmsg ? "yes" : "no", sf.has_console ? "yes" : "no",
+                                sf.has_ftrace ? "yes" : "no", sf.has_compress ? "yes" : "no"));
   if (sf.panic_on_oops) row("panic_on_oops", "1 (an oops becomes a panic)");
   std::cout << "Backend\n";
   row("registered", sf.active_backend().empty() ? "none" : sf.active_backend());
   if (!sf.compress.empty()) row("compress", sf.compress);
   for (const auto& r : sf.rivals)
-    row(r.module, fmt::format("{}{}; {} register: {}", build_name(r.build), r.loaded ? ", loaded" : "",
-                              r.will_register ? "will" : "will not", r.why));
-  row("/sys/fs/pstore", sf.pstore_mounted ? fmt::format("mounted on {}; {} record(s) waiting", sf.pstore_mountpoint,
-                                                        sf.records.size())
-                                          : "not mounted: pstore/zone writes nothing until it has been mounted once");
-  row("systemd-pstore", sf.systemd_pstore ? "installed: archives records to /var/lib/systemd/pstore and "
-                                            "deletes them from /sys/fs/pstore"
-                                          : "not installed");
+    row(r.module,
+        fmt::format("{}{}; {} register: {}", build_name(r.build), r.loaded ? ", loaded" : "",
+                    r.will_register ? "will" : "will not", r.why));
+  row("/sys/fs/pstore",
+      sf.pstore_mounted ? fmt::format("mounted on {}; {} record(s) waiting", sf.pstore_mountpoint,
+                                      sf.records.size())
+                        : "not mounted: pstore/zone writes nothing until it has been mounted once");
+  row("systemd-pstore", sf.systemd_pstore
+                            ? "installed: archives records to /var/lib/systemd/pstore and "
+                              "deletes them from /sys/fs/pstore"
+                            : "not installed");
   row("EFI firmware", sf.efi_firmware ? "yes" : "no");
   row("boot loader", std::string(bootloader_name(sf.bootloader)) + " (" + sf.bootloader_why + ")");
   if (!sf.log_lines.empty()) {
@@ -86,20 +90,21 @@ void print_device(const DeviceReport& d) {
   else if (d.exists_as_partition)
     what = "partition " + std::to_string(d.partno) + " of " + d.disk;
   else
-    what = "partition " + std::to_string(d.partno) + " of " + d.disk + " (does not exist yet; setup creates it)";
+    what = "partition " + std::to_string(d.partno) + " of " + d.disk +
+           " (does not exist yet; setup creates it)";
   row("kind", what);
   if (d.partition)
-    row("size", fmt::format("{} bytes ({} KiB) at byte {}", d.partition->size, d.partition->size >> 10,
-                            d.partition->start));
+    row("size", fmt::format("{} bytes ({} KiB) at byte {}", d.partition->size,
+                            d.partition->size >> 10, d.partition->start));
   else
     row("size", fmt::format("{} bytes", d.facts.size));
   row("table", d.pttype.empty() ? "none" : d.pttype);
   if (d.partition && !d.partition->uuid.empty()) row("PARTUUID", d.partition->uuid);
   if (d.whole_disk) row("free space", fmt::format("{} KiB (largest range)", d.free_bytes >> 10));
-  if (d.signatures.empty())
-    row("signatures", "none");
+  if (d.signatures.empty()) row("signatures", "none");
   for (const auto& s : d.signatures)
-    row("signature", fmt::format("{} ({}) at byte {}", s.type, s.usage.empty() ? "other" : s.usage, s.offset));
+    row("signature",
+        fmt::format("{} ({}) at byte {}", s.type, s.usage.empty() ? "other" : s.usage, s.offset));
   row("mounted", d.facts.mounted_at.empty() ? "no" : d.facts.mounted_at.front());
   row("held", d.facts.holders.empty() ? "no" : d.facts.holders.front());
   if (d.partition && d.partition->size > (128ull << 20))
@@ -119,7 +124,8 @@ nlohmann::ordered_json facts_json(const SystemFacts& sf) {
     nlohmann::ordered_json j;
     j["build"] = build_name(m.build);
     j["config_symbol"] = m.config_symbol;
-    j["ko_path"] = m.ko_path.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m.ko_path);
+    j["ko_path"] =
+        m.ko_path.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(m.ko_path);
     j["loaded"] = m.loaded;
     j["parameters"] = m.params;
     j["unreadable_parameters"] = m.unreadable_params;
@@ -128,7 +134,8 @@ nlohmann::ordered_json facts_json(const SystemFacts& sf) {
   nlohmann::ordered_json j;
   j["root"] = sf.root;
   j["kernel_release"] = sf.kernel_release;
-  j["config_source"] = sf.config_source.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(sf.config_source);
+  j["config_source"] = sf.config_source.empty() ? nlohmann::ordered_json(nullptr)
+                                                : nlohmann::ordered_json(sf.config_source);
   j["pstore"] = mod(sf.pstore);
   j["pstore_zone"] = mod(sf.pstore_zone);
   j["pstore_blk"] = mod(sf.pstore_blk);
@@ -137,12 +144,17 @@ nlohmann::ordered_json facts_json(const SystemFacts& sf) {
   j["config_ftrace"] = sf.has_ftrace;
   j["config_compress"] = sf.has_compress;
   j["panic_on_oops"] = sf.panic_on_oops;
-  j["backend"] = sf.active_backend().empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(sf.active_backend());
+  j["backend"] = sf.active_backend().empty() ? nlohmann::ordered_json(nullptr)
+                                             : nlohmann::ordered_json(sf.active_backend());
   j["compress"] = sf.compress;
   j["rivals"] = nlohmann::ordered_json::array();
   for (const auto& r : sf.rivals)
-    j["rivals"].push_back({{"module", r.module}, {"backend_name", r.backend_name}, {"build", build_name(r.build)},
-                           {"loaded", r.loaded}, {"will_register", r.will_register}, {"disabled", r.disabled},
+    j["rivals"].push_back({{"module", r.module},
+                           {"backend_name", r.backend_name},
+                           {"build", build_name(r.build)},
+                           {"loaded", r.loaded},
+                           {"will_register", r.will_register},
+                           {"disabled", r.disabled},
                            {"why", r.why}});
   j["efi_firmware"] = sf.efi_firmware;
   j["pstore_mounted"] = sf.pstore_mounted;

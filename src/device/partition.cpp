@@ -127,7 +127,8 @@ Result<DiskLayout> layout_of(FdiskContext& c, const std::string& path) {
   d.disk_id = disk_id_of(cxt);
   const std::uint64_t ss = d.sector_size;
   fdisk_table* raw = nullptr;
-  if (fdisk_get_partitions(cxt, &raw) != 0) return make_error(Errc::kFormat, "Failed to read the partition table of '" + path + "'");
+  if (fdisk_get_partitions(cxt, &raw) != 0)
+    return make_error(Errc::kFormat, "Failed to read the partition table of '" + path + "'");
   TablePtr tb(raw);
   for (std::size_t i = 0; i < fdisk_table_get_nents(tb.get()); ++i) {
     fdisk_partition* pa = fdisk_table_get_partition(tb.get(), i);
@@ -171,7 +172,8 @@ bool same_table(const DiskLayout& a, const DiskLayout& b) {
     return false;
   for (std::size_t i = 0; i < a.partitions.size(); ++i) {
     const auto &x = a.partitions[i], &y = b.partitions[i];
-    if (x.number != y.number || x.start != y.start || x.size != y.size || x.uuid != y.uuid) return false;
+    if (x.number != y.number || x.start != y.start || x.size != y.size || x.uuid != y.uuid)
+      return false;
   }
   return true;
 }
@@ -242,7 +244,8 @@ Result<PartitionPlan> PartitionPlan::create(const std::string& disk, const NewPa
   plan.before_ = *before;
   const unsigned long ss = before->sector_size;
   if (req.size == 0 || req.size % 4096 != 0)
-    return make_error(Errc::kInvalidArgument, "partition size must be a non-zero multiple of 4 KiB");
+    return make_error(Errc::kInvalidArgument,
+                      "partition size must be a non-zero multiple of 4 KiB");
 
   if (before->label.empty()) {
     if (!req.create_gpt_if_blank)
@@ -262,17 +265,20 @@ Result<PartitionPlan> PartitionPlan::create(const std::string& disk, const NewPa
   if (req.number) {
     number = *req.number;
     if (number < 1 || number > max_parts)
-      return make_error(Errc::kInvalidArgument,
-                        "'" + disk + "': partition number " + std::to_string(number) + " is out of range 1-" +
-                            std::to_string(max_parts) + (gpt ? "" : " (primary MBR partitions)"));
+      return make_error(Errc::kInvalidArgument, "'" + disk + "': partition number " +
+                                                    std::to_string(number) + " is out of range 1-" +
+                                                    std::to_string(max_parts) +
+                                                    (gpt ? "" : " (primary MBR partitions)"));
     if (fdisk_is_partition_used(cxt, number - 1))
-      return make_error(Errc::kConflict, "'" + disk + "': partition " + std::to_string(number) + " already exists");
+      return make_error(Errc::kConflict,
+                        "'" + disk + "': partition " + std::to_string(number) + " already exists");
   } else {
     for (std::size_t n = 1; n <= max_parts && !number; ++n)
       if (!fdisk_is_partition_used(cxt, n - 1)) number = n;
     if (!number)
-      return make_error(Errc::kConflict, "'" + disk + "': no free " +
-                                             std::string(gpt ? "partition entry" : "primary partition slot"));
+      return make_error(Errc::kConflict,
+                        "'" + disk + "': no free " +
+                            std::string(gpt ? "partition entry" : "primary partition slot"));
   }
 
   // Placement: first free range that holds `size` after aligning its start to
@@ -296,7 +302,8 @@ Result<PartitionPlan> PartitionPlan::create(const std::string& disk, const NewPa
     }
   }
   if (!start)
-    return make_error(Errc::kConflict, "'" + disk + "': no free space for a " + std::to_string(req.size >> 10) +
+    return make_error(Errc::kConflict, "'" + disk + "': no free space for a " +
+                                           std::to_string(req.size >> 10) +
                                            " KiB partition (largest aligned free range: " +
                                            std::to_string(largest >> 10) + " KiB)");
   plan.part_.number = static_cast<int>(number);
@@ -305,14 +312,16 @@ Result<PartitionPlan> PartitionPlan::create(const std::string& disk, const NewPa
   plan.part_.name = gpt ? req.name : "";
   int rc = add_to_label(cxt, plan.part_, ss, false);
   if (rc != 0)
-    return make_sys_error("Failed to plan partition " + std::to_string(number) + " on '" + disk + "'", -rc);
+    return make_sys_error(
+        "Failed to plan partition " + std::to_string(number) + " on '" + disk + "'", -rc);
   fdisk_partition* raw = nullptr;
   if (fdisk_get_partition(cxt, number - 1, &raw) != 0 || !raw)
     return make_error(Errc::kIo, "Failed to read back the planned partition on '" + disk + "'");
   PartPtr got(raw);
   if (static_cast<std::uint64_t>(fdisk_partition_get_start(got.get())) * ss != plan.part_.start ||
       static_cast<std::uint64_t>(fdisk_partition_get_size(got.get())) * ss != plan.part_.size)
-    return make_error(Errc::kConflict, "'" + disk + "': libfdisk placed the partition differently than planned");
+    return make_error(Errc::kConflict,
+                      "'" + disk + "': libfdisk placed the partition differently than planned");
   if (gpt) {
     const char* u = fdisk_partition_get_uuid(got.get());
     plan.part_.uuid = u ? u : "";
@@ -322,7 +331,8 @@ Result<PartitionPlan> PartitionPlan::create(const std::string& disk, const NewPa
     plan.part_.uuid = mbr_partuuid(before->disk_id, plan.part_.number);
     plan.part_.type = "0xda";
   }
-  for (auto& ch : plan.part_.uuid) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (auto& ch : plan.part_.uuid)
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   plan.script_ = dump_script(cxt);
   if (plan.creates_label_) plan.before_.label.clear();
   return plan;
@@ -337,7 +347,8 @@ Result<void> PartitionPlan::commit(std::vector<std::string>* messages) const {
   DiskLayout expect = before_;
   if (creates_label_) expect.disk_id.clear();
   if (!same_table(*now, expect))
-    return make_error(Errc::kConflict, "'" + disk_ + "': the partition table changed since it was planned");
+    return make_error(Errc::kConflict,
+                      "'" + disk_ + "': the partition table changed since it was planned");
   fdisk_table* raw = nullptr;
   fdisk_get_partitions(cxt, &raw);
   TablePtr org(raw);
@@ -347,7 +358,9 @@ Result<void> PartitionPlan::commit(std::vector<std::string>* messages) const {
       return make_error(Errc::kIo, "Failed to create a GPT label on '" + disk_ + "'");
   }
   int rc = add_to_label(cxt, part_, now->sector_size, true);
-  if (rc != 0) return make_sys_error("Failed to add partition " + std::to_string(part_.number) + " to '" + disk_ + "'", -rc);
+  if (rc != 0)
+    return make_sys_error(
+        "Failed to add partition " + std::to_string(part_.number) + " to '" + disk_ + "'", -rc);
   rc = fdisk_write_disklabel(cxt);
   if (rc != 0) return make_sys_error("Failed to write the partition table of '" + disk_ + "'", -rc);
   if (now->is_block_device) {
@@ -377,15 +390,19 @@ Result<void> delete_partition(const std::string& disk, int number, const std::st
     return make_error(Errc::kNotFound, "'" + disk + "' has no partition " + std::to_string(number));
   if (strcasecmp(it->uuid.c_str(), uuid.c_str()) != 0)
     return make_error(Errc::kConflict, "'" + disk + "': partition " + std::to_string(number) +
-                                           " has PARTUUID " + it->uuid + ", not " + uuid + "; not deleting it");
+                                           " has PARTUUID " + it->uuid + ", not " + uuid +
+                                           "; not deleting it");
   fdisk_table* raw = nullptr;
   fdisk_get_partitions(cxt, &raw);
   TablePtr org(raw);
   int rc = fdisk_delete_partition(cxt, static_cast<std::size_t>(number - 1));
   if (rc == 0) rc = fdisk_write_disklabel(cxt);
-  if (rc != 0) return make_sys_error("Failed to delete partition " + std::to_string(number) + " of '" + disk + "'", -rc);
+  if (rc != 0)
+    return make_sys_error(
+        "Failed to delete partition " + std::to_string(number) + " of '" + disk + "'", -rc);
   if (now->is_block_device && (rc = fdisk_reread_changes(cxt, org.get())) != 0)
-    return make_sys_error("Partition deleted from '" + disk + "', but the kernel was not told", -rc);
+    return make_sys_error("Partition deleted from '" + disk + "', but the kernel was not told",
+                          -rc);
   return (*c)->close();
 }
 
@@ -399,8 +416,8 @@ Result<std::vector<Signature>> probe_range(const std::string& path, std::uint64_
                              static_cast<blkid_loff_t>(size)) != 0)
     return make_sys_error("Failed to probe '" + path + "'", errno ? errno : EIO);
   blkid_probe_enable_superblocks(pr.get(), 1);
-  blkid_probe_set_superblocks_flags(pr.get(), BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE |
-                                                  BLKID_SUBLKS_MAGIC | BLKID_SUBLKS_BADCSUM);
+  blkid_probe_set_superblocks_flags(
+      pr.get(), BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE | BLKID_SUBLKS_MAGIC | BLKID_SUBLKS_BADCSUM);
   blkid_probe_enable_partitions(pr.get(), 1);
   blkid_probe_set_partitions_flags(pr.get(), BLKID_PARTS_MAGIC);
   std::vector<Signature> out;
@@ -422,7 +439,8 @@ Result<std::vector<Signature>> probe_range(const std::string& path, std::uint64_
     }
     out.push_back(s);
     if (wipe && blkid_do_wipe(pr.get(), 0) != 0)
-      return make_sys_error("Failed to wipe the " + s.type + " signature in '" + path + "'", errno ? errno : EIO);
+      return make_sys_error("Failed to wipe the " + s.type + " signature in '" + path + "'",
+                            errno ? errno : EIO);
   }
   return out;
 }
@@ -443,7 +461,8 @@ Result<std::vector<Signature>> probe_signatures(const std::string& path, std::ui
 }
 
 Result<std::vector<Signature>> wipe_range(const std::string& path, std::uint64_t offset,
-                                          std::uint64_t size, std::uint64_t zero_bytes, bool exclusive) {
+                                          std::uint64_t size, std::uint64_t zero_bytes,
+                                          bool exclusive) {
   // O_EXCL on a block device fails with EBUSY while it is mounted or claimed.
   const int flags = O_RDWR | O_CLOEXEC | (exclusive && is_block_device(path) ? O_EXCL : 0);
   int fd = ::open(path.c_str(), flags);
@@ -460,12 +479,14 @@ Result<std::vector<Signature>> wipe_range(const std::string& path, std::uint64_t
   std::vector<char> zeros(1 << 20, 0);
   zero_bytes = std::min(zero_bytes, size);
   for (std::uint64_t done = 0; done < zero_bytes;) {
-    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), zero_bytes - done));
+    std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), zero_bytes - done));
     ssize_t w = ::pwrite(fd, zeros.data(), n, static_cast<off_t>(offset + done));
     if (w <= 0) {
       int err = w < 0 ? errno : EIO;
       ::close(fd);
-      return make_sys_error("Failed to clear '" + path + "' at byte " + std::to_string(offset + done), err);
+      return make_sys_error(
+          "Failed to clear '" + path + "' at byte " + std::to_string(offset + done), err);
     }
     done += static_cast<std::uint64_t>(w);
   }

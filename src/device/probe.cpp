@@ -88,8 +88,8 @@ Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> 
 
   auto use = [&](const PartitionInfo& p, std::string how) -> Result<PstoreArea> {
     area.partition = p;
-    area.slice = std::make_unique<io::SliceSource>(
-        *area.file, p.start, p.size, path + " partition " + std::to_string(p.number));
+    area.slice = std::make_unique<io::SliceSource>(*area.file, p.start, p.size,
+                                                   path + " partition " + std::to_string(p.number));
     area.how = std::move(how);
     return std::move(area);
   };
@@ -103,12 +103,13 @@ Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> 
   }
   if (partition) {
     for (const auto& p : disk->partitions)
-      if (p.number == *partition) return use(p, "partition " + std::to_string(p.number) + " as requested");
-    return make_error(Errc::kNotFound, "'" + path + "' has no partition " + std::to_string(*partition));
+      if (p.number == *partition)
+        return use(p, "partition " + std::to_string(p.number) + " as requested");
+    return make_error(Errc::kNotFound,
+                      "'" + path + "' has no partition " + std::to_string(*partition));
   }
   for (const auto& p : disk->partitions)
-    if (p.name == "pstore")
-      return use(p, "GPT partition named \"pstore\"");
+    if (p.name == "pstore") return use(p, "GPT partition named \"pstore\"");
   std::vector<const PartitionInfo*> with_sig;
   for (const auto& p : disk->partitions) {
     io::SliceSource s(*area.file, p.start, p.size, path);
@@ -118,12 +119,15 @@ Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> 
     return use(*with_sig.front(), "the only partition starting with a pstore/zone signature");
   if (with_sig.empty())
     return make_error(Errc::kNotFound,
-                      "'" + path + "': no partition is named \"pstore\" or starts with a pstore/zone "
-                      "signature; pick one with --partition N");
+                      "'" + path +
+                          "': no partition is named \"pstore\" or starts with a pstore/zone "
+                          "signature; pick one with --partition N");
   std::string nums;
   for (auto* p : with_sig) nums += (nums.empty() ? "" : ", ") + std::to_string(p->number);
-  return make_error(Errc::kInvalidArgument, "'" + path + "': several partitions carry pstore/zone "
-                                            "signatures (" + nums + "); pick one with --partition N");
+  return make_error(Errc::kInvalidArgument, "'" + path +
+                                                "': several partitions carry pstore/zone "
+                                                "signatures (" +
+                                                nums + "); pick one with --partition N");
 }
 
 }  // namespace psb::device

@@ -56,7 +56,7 @@ Abi Abi::ppc64() {
 }
 
 const std::vector<Abi>& Abi::presets() {
-  static const std::vector<Abi> kPresets = {x86_64(), i386(),  arm64(), arm(),
+  static const std::vector<Abi> kPresets = {x86_64(),  i386(),  arm64(), arm(),
                                             arm64be(), armeb(), ppc64()};
   return kPresets;
 }

@@ -35,7 +35,8 @@ InflateResult run_inflate(Bytes in, std::size_t max_out, int window_bits) {
     const std::size_t produced = before - zs.avail_out;
     used += produced;
     if (ret == Z_STREAM_END) break;
-    if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_MEM_ERROR || ret == Z_STREAM_ERROR) break;
+    if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_MEM_ERROR || ret == Z_STREAM_ERROR)
+      break;
     if (ret == Z_BUF_ERROR || (zs.avail_in == 0 && produced == 0)) break;
   }
   if (used > max_out) {
@@ -43,7 +44,8 @@ InflateResult run_inflate(Bytes in, std::size_t max_out, int window_bits) {
     used = max_out;
   } else if (ret == Z_STREAM_END) {
     res.status = InflateStatus::kOk;
-  } else if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_MEM_ERROR || ret == Z_STREAM_ERROR) {
+  } else if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_MEM_ERROR ||
+             ret == Z_STREAM_ERROR) {
     res.status = InflateStatus::kDataError;
     if (zs.msg) res.message = zs.msg;
   } else {

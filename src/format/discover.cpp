@@ -10,11 +10,16 @@ namespace {
 
 std::optional<RecordType> type_from_sig(std::uint32_t sig) {
   switch (sig ^ PSZ_SIG) {
-    case 0: return RecordType::kDmesg;
-    case 2: return RecordType::kConsole;
-    case 3: return RecordType::kFtrace;
-    case 7: return RecordType::kPmsg;
-    default: return std::nullopt;
+    case 0:
+      return RecordType::kDmesg;
+    case 2:
+      return RecordType::kConsole;
+    case 3:
+      return RecordType::kFtrace;
+    case 7:
+      return RecordType::kPmsg;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -24,8 +29,8 @@ std::string kib(std::uint64_t v) {
 
 }  // namespace
 
-void find_signatures(Bytes chunk, std::uint64_t chunk_offset, std::uint64_t report_limit,
-                     Endian e, std::vector<SigHit>& out, std::size_t max_hits) {
+void find_signatures(Bytes chunk, std::uint64_t chunk_offset, std::uint64_t report_limit, Endian e,
+                     std::vector<SigHit>& out, std::size_t max_hits) {
   // Common 3 bytes of every PSZ_SIG ^ type: LE "BGC" at +1, BE "CGB" at +0.
   const char* pat = e == Endian::kLittle ? "BGC" : "CGB";
   const std::size_t pat_at = e == Endian::kLittle ? 1 : 0;
@@ -90,10 +95,18 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
   std::vector<const SigHit*> dm, pm, co, ft;
   for (const auto& h : hits) {
     switch (h.type) {
-      case RecordType::kDmesg: dm.push_back(&h); break;
-      case RecordType::kPmsg: pm.push_back(&h); break;
-      case RecordType::kConsole: co.push_back(&h); break;
-      case RecordType::kFtrace: ft.push_back(&h); break;
+      case RecordType::kDmesg:
+        dm.push_back(&h);
+        break;
+      case RecordType::kPmsg:
+        pm.push_back(&h);
+        break;
+      case RecordType::kConsole:
+        co.push_back(&h);
+        break;
+      case RecordType::kFtrace:
+        ft.push_back(&h);
+        break;
     }
   }
   d.found = !hits.empty();
@@ -114,15 +127,21 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
           auto g = guess_abi(*h, a.endian);
           if (g && g->name == a.name) ++n;
         }
-        if (n > best_n) { best_n = n; best = a; }
+        if (n > best_n) {
+          best_n = n;
+          best = a;
+        }
       }
       if (best && best_n > 0) {
         d.abi = *best;
-        d.notes.push_back("ABI " + std::string(d.abi.name) + " guessed from the kmsg headers" +
-                          (d.abi.kmsg_header_size != 40 ? std::string(" (28-byte header)")
-                           : d.abi.endian == Endian::kLittle
-                               ? std::string(" (40-byte little-endian header: arm64 and 32-bit ARM write the same)")
-                               : std::string(" (40-byte big-endian header: ppc64, s390x and armeb write the same)")));
+        d.notes.push_back(
+            "ABI " + std::string(d.abi.name) + " guessed from the kmsg headers" +
+            (d.abi.kmsg_header_size != 40 ? std::string(" (28-byte header)")
+             : d.abi.endian == Endian::kLittle
+                 ? std::string(
+                       " (40-byte little-endian header: arm64 and 32-bit ARM write the same)")
+                 : std::string(
+                       " (40-byte big-endian header: ppc64, s390x and armeb write the same)")));
       } else {
         d.notes.push_back("ABI not recognised from the kmsg headers; using x86_64");
       }
@@ -153,7 +172,8 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
     ft_first = ft.front()->offset;
     if (ft.size() >= 2) {
       std::uint64_t g = 0;
-      for (std::size_t i = 1; i < ft.size(); ++i) g = std::gcd(g, ft[i]->offset - ft[i - 1]->offset);
+      for (std::size_t i = 1; i < ft.size(); ++i)
+        g = std::gcd(g, ft[i]->offset - ft[i - 1]->offset);
       f = g;
     } else {
       const auto& h = ft.front()->header;
@@ -166,7 +186,8 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
     front_min = console_at + kZoneHeaderSize +
                 static_cast<std::uint64_t>(std::max(co.front()->header.datalen, 0));
   } else if (has_pmsg) {
-    front_min = kZoneHeaderSize + static_cast<std::uint64_t>(std::max(pm.front()->header.datalen, 0));
+    front_min =
+        kZoneHeaderSize + static_cast<std::uint64_t>(std::max(pm.front()->header.datalen, 0));
   }
 
   // kmsg zone size: the gcd of the distances between dmesg headers.
@@ -178,7 +199,8 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
     d.notes.push_back("kmsg zone size " + kib(K) + " from the spacing of " +
                       std::to_string(dm.size()) + " kmsg headers");
   } else if (dm.size() == 1) {
-    const std::uint64_t need = kZoneHeaderSize + static_cast<std::uint64_t>(std::max(dm.front()->header.datalen, 0));
+    const std::uint64_t need =
+        kZoneHeaderSize + static_cast<std::uint64_t>(std::max(dm.front()->header.datalen, 0));
     K = 64 * 1024;
     while (K < need) K *= 2;
     // A partition smaller than that holds smaller zones.
@@ -189,7 +211,8 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
   }
   if (K != 0) {
     for (auto* h : dm) {
-      const std::uint64_t need = kZoneHeaderSize + static_cast<std::uint64_t>(std::max(h->header.datalen, 0));
+      const std::uint64_t need =
+          kZoneHeaderSize + static_cast<std::uint64_t>(std::max(h->header.datalen, 0));
       if (need > K) {
         d.notes.push_back("a kmsg record at offset " + std::to_string(h->offset) +
                           " is larger than the guessed zone size");

@@ -23,8 +23,7 @@ std::uint64_t ftrace_counter(const FtraceRecord& r, const Abi& abi) {
   return r.ts >> kTsCpuShift;
 }
 
-void ftrace_combine(std::vector<FtraceRecord>& merged, std::string_view zone_data,
-                    const Abi& abi) {
+void ftrace_combine(std::vector<FtraceRecord>& merged, std::string_view zone_data, const Abi& abi) {
   const std::size_t rs = abi.ftrace_record_size();
   const std::size_t skip = zone_data.size() % rs;
   ByteReader r(as_bytes(zone_data.substr(skip)), abi.endian);
@@ -41,8 +40,10 @@ void ftrace_combine(std::vector<FtraceRecord>& merged, std::string_view zone_dat
   out.reserve(merged.size() + src.size());
   std::size_t d = 0, s = 0;
   while (d < merged.size() && s < src.size()) {
-    if (ftrace_counter(merged[d], abi) < ftrace_counter(src[s], abi)) out.push_back(merged[d++]);
-    else out.push_back(src[s++]);
+    if (ftrace_counter(merged[d], abi) < ftrace_counter(src[s], abi))
+      out.push_back(merged[d++]);
+    else
+      out.push_back(src[s++]);
   }
   while (d < merged.size()) out.push_back(merged[d++]);
   while (s < src.size()) out.push_back(src[s++]);
@@ -74,7 +75,8 @@ SymbolTable SymbolTable::parse(std::string_view text) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    std::string_view line =
+        text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     // ADDRESS TYPE NAME
     std::size_t a = line.find(' ');
@@ -83,7 +85,8 @@ SymbolTable SymbolTable::parse(std::string_view text) {
     char type = line[a + 1];
     if (line[a + 2] != ' ') continue;
     std::string_view name = line.substr(a + 3);
-    if (auto tab = name.find_first_of(" \t"); tab != std::string_view::npos) name = name.substr(0, tab);
+    if (auto tab = name.find_first_of(" \t"); tab != std::string_view::npos)
+      name = name.substr(0, tab);
     // Only text symbols are in kallsyms without KALLSYMS_ALL; absolute
     // ('a'/'A') and data symbols would break symbol sizes.
     if (!(type == 't' || type == 'T' || type == 'w' || type == 'W')) continue;

@@ -6,10 +6,14 @@ namespace psb::format {
 
 std::string_view type_name(RecordType t) {
   switch (t) {
-    case RecordType::kDmesg: return "dmesg";
-    case RecordType::kConsole: return "console";
-    case RecordType::kFtrace: return "ftrace";
-    case RecordType::kPmsg: return "pmsg";
+    case RecordType::kDmesg:
+      return "dmesg";
+    case RecordType::kConsole:
+      return "console";
+    case RecordType::kFtrace:
+      return "ftrace";
+    case RecordType::kPmsg:
+      return "pmsg";
   }
   return "unknown";
 }
@@ -60,8 +64,8 @@ Result<std::vector<ZoneSlot>> compute_slots(const ZoneLayout& layout) {
   if (layout.kmsg_size == 0 && layout.pmsg_size == 0 && layout.console_size == 0 &&
       layout.ftrace_size == 0)
     return make_error(Errc::kInvalidArgument, "no frontend enabled (all zone sizes are 0)");
-  for (std::uint64_t s : {layout.kmsg_size, layout.pmsg_size, layout.console_size,
-                          layout.ftrace_size})
+  for (std::uint64_t s :
+       {layout.kmsg_size, layout.pmsg_size, layout.console_size, layout.ftrace_size})
     if (s != 0 && s < 512)
       return make_error(Errc::kInvalidArgument, "zone sizes must be at least 512 bytes");
 

@@ -12,9 +12,9 @@
 #include "pstore_blk/format/oops.hpp"
 
 #include <algorithm>
-#include <iterator>
 #include <cctype>
 #include <cstdio>
+#include <iterator>
 #include <limits>
 #include <tuple>
 
@@ -23,11 +23,14 @@ namespace psb::format {
 namespace {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
+bool contains(std::string_view s, std::string_view p) {
+  return s.find(p) != std::string_view::npos;
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\0'))
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\0'))
     s.remove_suffix(1);
   return s;
 }
@@ -106,7 +109,8 @@ bool is_pstore_banner(std::string_view m) {
   auto sp = m.find(' ');
   if (sp == std::string_view::npos) return false;
   std::string_view rest = m.substr(sp + 1);
-  if (starts_with(rest, "Total ") && m.size() > 6 && m.substr(m.size() - 6) == " times") return true;
+  if (starts_with(rest, "Total ") && m.size() > 6 && m.substr(m.size() - 6) == " times")
+    return true;
   auto hash = m.find('#');
   return hash != std::string_view::npos && hash < sp && starts_with(rest, "Part");
 }
@@ -123,52 +127,100 @@ bool is_die_line(std::string_view m) {
 
 // Frames that only show how the report was printed, never where it came from.
 constexpr std::string_view kReportFrames[] = {
-    "dump_stack",        "dump_stack_lvl",     "show_stack",
-    "dump_backtrace",                      "show_trace_log_lvl", "panic",
-    "vpanic",                              "nmi_panic",          "__warn",
-    "warn_slowpath_fmt",                   "__warn_printk",      "report_bug",
-    "handle_bug",                          "exc_invalid_op",     "asm_exc_invalid_op",
-    "__might_resched",                     "__might_sleep",      "__schedule_bug",
-    "check_panic_on_warn",                 "print_report",       "kasan_report",
-    "print_address_description",           "die",                "bug_handler",
-    "call_break_hook",                     "brk_handler",        "do_debug_exception",
-    "el1_dbg",                             "el1h_64_sync_handler", "el1h_64_sync",
+    "dump_stack",
+    "dump_stack_lvl",
+    "show_stack",
+    "dump_backtrace",
+    "show_trace_log_lvl",
+    "panic",
+    "vpanic",
+    "nmi_panic",
+    "__warn",
+    "warn_slowpath_fmt",
+    "__warn_printk",
+    "report_bug",
+    "handle_bug",
+    "exc_invalid_op",
+    "asm_exc_invalid_op",
+    "__might_resched",
+    "__might_sleep",
+    "__schedule_bug",
+    "check_panic_on_warn",
+    "print_report",
+    "kasan_report",
+    "print_address_description",
+    "die",
+    "bug_handler",
+    "call_break_hook",
+    "brk_handler",
+    "do_debug_exception",
+    "el1_dbg",
+    "el1h_64_sync_handler",
+    "el1h_64_sync",
 };
 
 // Where a blocked task sleeps; a hung task's own code is below these.
 constexpr std::string_view kSleepFrames[] = {
-    "__schedule",  "schedule",
-    "schedule_timeout",              "schedule_preempt_disabled",
-    "schedule_hrtimeout_range_clock", "schedule_hrtimeout_range",
-    "io_schedule",                   "io_schedule_timeout",
-    "__switch_to",                   "__switch_to_asm",
-    "context_switch",                "__mutex_lock",
-    "__mutex_lock_slowpath",         "mutex_lock",
-    "mutex_lock_interruptible",      "rwsem_down_read_slowpath",
-    "rwsem_down_write_slowpath",     "down_read",
-    "down_write",                    "down",
-    "__down",                        "__down_common",
-    "down_interruptible",            "wait_for_completion",
-    "wait_for_completion_timeout",   "wait_for_completion_interruptible",
-    "__wait_for_common",             "do_wait_for_common",
-    "wait_for_common",               "bit_wait_io",
-    "__wait_on_bit",                 "out_of_line_wait_on_bit",
-    "folio_wait_bit_common",         "msleep",
-    "usleep_range_state",            "schedule_timeout_uninterruptible",
+    "__schedule",
+    "schedule",
+    "schedule_timeout",
+    "schedule_preempt_disabled",
+    "schedule_hrtimeout_range_clock",
+    "schedule_hrtimeout_range",
+    "io_schedule",
+    "io_schedule_timeout",
+    "__switch_to",
+    "__switch_to_asm",
+    "context_switch",
+    "__mutex_lock",
+    "__mutex_lock_slowpath",
+    "mutex_lock",
+    "mutex_lock_interruptible",
+    "rwsem_down_read_slowpath",
+    "rwsem_down_write_slowpath",
+    "down_read",
+    "down_write",
+    "down",
+    "__down",
+    "__down_common",
+    "down_interruptible",
+    "wait_for_completion",
+    "wait_for_completion_timeout",
+    "wait_for_completion_interruptible",
+    "__wait_for_common",
+    "do_wait_for_common",
+    "wait_for_common",
+    "bit_wait_io",
+    "__wait_on_bit",
+    "out_of_line_wait_on_bit",
+    "folio_wait_bit_common",
+    "msleep",
+    "usleep_range_state",
+    "schedule_timeout_uninterruptible",
 };
 
 // The exception entry path: "? " frames an ORC unwinder prints above the
 // faulting code (asm_exc_page_fault, exc_page_fault, page_fault_oops, __die).
 bool is_exception_entry(const Frame& f) {
   std::string_view n = f.function;
-  constexpr std::string_view kEntry[] = {"__die", "__die_body", "die", "die_addr", "do_trap",
-                                         "do_error_trap", "page_fault_oops", "handle_page_fault",
-                                         "do_user_addr_fault", "kernelmode_fixup_or_oops",
-                                         "show_regs", "__show_regs", "oops_end"};
+  constexpr std::string_view kEntry[] = {"__die",
+                                         "__die_body",
+                                         "die",
+                                         "die_addr",
+                                         "do_trap",
+                                         "do_error_trap",
+                                         "page_fault_oops",
+                                         "handle_page_fault",
+                                         "do_user_addr_fault",
+                                         "kernelmode_fixup_or_oops",
+                                         "show_regs",
+                                         "__show_regs",
+                                         "oops_end"};
   if (starts_with(n, "asm_exc_") || starts_with(n, "exc_") || starts_with(n, "asm_sysvec_"))
     return true;
   std::string base = strip_clone_suffix(n);
-  return std::find(std::begin(kEntry), std::end(kEntry), std::string_view(base)) != std::end(kEntry);
+  return std::find(std::begin(kEntry), std::end(kEntry), std::string_view(base)) !=
+         std::end(kEntry);
 }
 
 template <std::size_t N>
@@ -184,12 +236,18 @@ bool panic_follows_report(std::string_view msg, CrashKind report) {
   if (report == CrashKind::kNone || report == CrashKind::kPanic) return false;
   if (report == CrashKind::kWarning) return contains(msg, "panic_on_warn");
   constexpr std::string_view kCaused[] = {
-      "Fatal exception", "Aiee, killing interrupt handler",
-      "Attempted to kill init",            "Attempted to kill the idle task",
-      "softlockup: hung tasks",            "hung_task: blocked tasks",
-      "Hard LOCKUP",                       "Watchdog detected hard LOCKUP",
-      "panic_on_oops",                     "Oops - BUG",
-      "Fatal Machine check",               "kernel: panic_on_warn set",
+      "Fatal exception",
+      "Aiee, killing interrupt handler",
+      "Attempted to kill init",
+      "Attempted to kill the idle task",
+      "softlockup: hung tasks",
+      "hung_task: blocked tasks",
+      "Hard LOCKUP",
+      "Watchdog detected hard LOCKUP",
+      "panic_on_oops",
+      "Oops - BUG",
+      "Fatal Machine check",
+      "kernel: panic_on_warn set",
   };
   return std::any_of(std::begin(kCaused), std::end(kCaused),
                      [&](std::string_view c) { return contains(msg, c); });
@@ -224,7 +282,8 @@ std::string normalize_message(std::string_view s) {
 
 // "Tainted: G      D    OE      6.1.0-56-amd64 #1 ..." or "Not tainted 6.1.0 #1"
 // (print_tainted() and the release that follows it).
-void parse_taint_release(std::string_view s, std::optional<std::string>& taint, std::string& release) {
+void parse_taint_release(std::string_view s, std::optional<std::string>& taint,
+                         std::string& release) {
   std::string_view rest;
   std::string flags;
   if (auto p = s.find("Not tainted"); p != std::string_view::npos) {
@@ -256,13 +315,13 @@ void parse_taint_release(std::string_view s, std::optional<std::string>& taint, 
 
 struct Report {
   CrashSignature sig;
-  std::vector<Frame> trace;   // reliable frames of the first call trace, capped
+  std::vector<Frame> trace;       // reliable frames of the first call trace, capped
   std::vector<Frame> unreliable;  // its "? " frames, used only if there is no reliable one
   bool in_trace = false;
   bool trace_done = false;
-  bool sealed = false;        // a panic caused by this report followed
-  bool irq_section = false;   // inside <IRQ> of the trace
-  bool nmi_section = false;   // inside <NMI> of the trace
+  bool sealed = false;       // a panic caused by this report followed
+  bool irq_section = false;  // inside <IRQ> of the trace
+  bool nmi_section = false;  // inside <NMI> of the trace
   bool from_die_line = false;
 };
 
@@ -304,7 +363,8 @@ class Parser {
   // Returns true if `m` was a headline (or a line that belongs to one).
   bool headline(std::string_view m, std::optional<double> uptime) {
     if (starts_with(m, "Kernel panic - not syncing")) {
-      std::string_view msg = m.substr(m.find(':') == std::string_view::npos ? m.size() : m.find(':') + 1);
+      std::string_view msg =
+          m.substr(m.find(':') == std::string_view::npos ? m.size() : m.find(':') + 1);
       msg = trim(msg);
       if (cur_ && !cur_->sealed && panic_follows_report(msg, cur_->sig.kind)) {
         cur_->sig.panic = std::string(msg);
@@ -376,7 +436,8 @@ class Parser {
       // "... at file:line func+0x12/0x30 [mod]" or "... at func+0x12/0x30 [mod]".
       if (auto at = m.find(" at "); at != std::string_view::npos) {
         std::string_view rest = m.substr(at + 4);
-        if (auto sp = rest.find(' '); sp != std::string_view::npos && !contains(rest.substr(0, sp), "+0x"))
+        if (auto sp = rest.find(' ');
+            sp != std::string_view::npos && !contains(rest.substr(0, sp), "+0x"))
           rest.remove_prefix(sp + 1);
         if (auto f = parse_frame(rest)) cur_->sig.function = f;
       }
@@ -428,7 +489,8 @@ class Parser {
     std::string_view pc;
     if (starts_with(m, "RIP: ") || starts_with(m, "EIP: ")) {
       pc = m.substr(5);
-      if (pc.size() > 5 && pc[4] == ':' && std::all_of(pc.begin(), pc.begin() + 4, is_hex)) pc.remove_prefix(5);
+      if (pc.size() > 5 && pc[4] == ':' && std::all_of(pc.begin(), pc.begin() + 4, is_hex))
+        pc.remove_prefix(5);
     } else if (starts_with(m, "pc : ")) {
       pc = m.substr(5);
     } else if (starts_with(m, "PC is at ")) {
@@ -481,7 +543,8 @@ class Parser {
     // The watchdogs' own contexts: the hrtimer interrupt for soft lockups,
     // the perf NMI for hard lockups. The locked-up code is outside them.
     if (r.sig.kind == CrashKind::kSoftLockup && r.irq_section) return;
-    if ((r.sig.kind == CrashKind::kHardLockup || r.sig.kind == CrashKind::kSoftLockup) && r.nmi_section)
+    if ((r.sig.kind == CrashKind::kHardLockup || r.sig.kind == CrashKind::kSoftLockup) &&
+        r.nmi_section)
       return;
     if (auto f = parse_frame(t)) {
       if (unreliable && is_exception_entry(*f)) return;
@@ -491,8 +554,8 @@ class Parser {
 
   static CrashSignature finalize(Report r) {
     CrashSignature s = std::move(r.sig);
-    const bool skip_sleep = s.kind == CrashKind::kHungTask ||
-                            (s.kind == CrashKind::kBug && !s.function);
+    const bool skip_sleep =
+        s.kind == CrashKind::kHungTask || (s.kind == CrashKind::kBug && !s.function);
     std::vector<Frame> frames;
     if (r.trace.empty()) r.trace = std::move(r.unreliable);
     for (auto& f : r.trace) {
@@ -504,7 +567,8 @@ class Parser {
     if (!s.function && !frames.empty()) s.function = frames[i++];
     // arm64 (and x86 after a WARNING) repeat the faulting function as frame 0.
     if (s.function && i < frames.size() && frames[i].normalized() == s.function->normalized()) ++i;
-    for (; i < frames.size() && s.frames.size() < kSignatureFrames; ++i) s.frames.push_back(frames[i]);
+    for (; i < frames.size() && s.frames.size() < kSignatureFrames; ++i)
+      s.frames.push_back(frames[i]);
 
     s.signature = std::string(kind_name(s.kind));
     s.signature += '|';
@@ -528,34 +592,56 @@ class Parser {
 
 std::string_view kind_name(CrashKind k) {
   switch (k) {
-    case CrashKind::kNone: return "none";
-    case CrashKind::kNullDeref: return "null-deref";
-    case CrashKind::kPageFault: return "page-fault";
-    case CrashKind::kGeneralProtection: return "gpf";
-    case CrashKind::kBug: return "bug";
-    case CrashKind::kWarning: return "warning";
-    case CrashKind::kOops: return "oops";
-    case CrashKind::kSoftLockup: return "soft-lockup";
-    case CrashKind::kHardLockup: return "hard-lockup";
-    case CrashKind::kHungTask: return "hung-task";
-    case CrashKind::kPanic: return "panic";
+    case CrashKind::kNone:
+      return "none";
+    case CrashKind::kNullDeref:
+      return "null-deref";
+    case CrashKind::kPageFault:
+      return "page-fault";
+    case CrashKind::kGeneralProtection:
+      return "gpf";
+    case CrashKind::kBug:
+      return "bug";
+    case CrashKind::kWarning:
+      return "warning";
+    case CrashKind::kOops:
+      return "oops";
+    case CrashKind::kSoftLockup:
+      return "soft-lockup";
+    case CrashKind::kHardLockup:
+      return "hard-lockup";
+    case CrashKind::kHungTask:
+      return "hung-task";
+    case CrashKind::kPanic:
+      return "panic";
   }
   return "none";
 }
 
 std::string_view kind_title(CrashKind k) {
   switch (k) {
-    case CrashKind::kNone: return "no crash report";
-    case CrashKind::kNullDeref: return "NULL pointer dereference";
-    case CrashKind::kPageFault: return "page fault";
-    case CrashKind::kGeneralProtection: return "general protection fault";
-    case CrashKind::kBug: return "BUG";
-    case CrashKind::kWarning: return "WARNING";
-    case CrashKind::kOops: return "Oops";
-    case CrashKind::kSoftLockup: return "soft lockup";
-    case CrashKind::kHardLockup: return "hard lockup";
-    case CrashKind::kHungTask: return "hung task";
-    case CrashKind::kPanic: return "Kernel panic";
+    case CrashKind::kNone:
+      return "no crash report";
+    case CrashKind::kNullDeref:
+      return "NULL pointer dereference";
+    case CrashKind::kPageFault:
+      return "page fault";
+    case CrashKind::kGeneralProtection:
+      return "general protection fault";
+    case CrashKind::kBug:
+      return "BUG";
+    case CrashKind::kWarning:
+      return "WARNING";
+    case CrashKind::kOops:
+      return "Oops";
+    case CrashKind::kSoftLockup:
+      return "soft lockup";
+    case CrashKind::kHardLockup:
+      return "hard lockup";
+    case CrashKind::kHungTask:
+      return "hung task";
+    case CrashKind::kPanic:
+      return "Kernel panic";
   }
   return "no crash report";
 }
@@ -596,7 +682,8 @@ std::optional<Frame> parse_frame(std::string_view s) {
   f.function = std::string(s.substr(0, i));
   // A raw address ("0x47b7a0", "ffffffffc0a01000") is not a symbol.
   if (starts_with(f.function, "0x") || is_digit(f.function[0])) return std::nullopt;
-  if (f.function.size() >= 8 && std::all_of(f.function.begin(), f.function.end(), is_hex)) return std::nullopt;
+  if (f.function.size() >= 8 && std::all_of(f.function.begin(), f.function.end(), is_hex))
+    return std::nullopt;
   std::string_view rest = s.substr(i);
   if (starts_with(rest, "+0x")) {
     std::size_t j = 3;
@@ -611,7 +698,8 @@ std::optional<Frame> parse_frame(std::string_view s) {
   rest = trim(rest);
   if (starts_with(rest, "[")) {
     auto close = rest.find(']');
-    std::string_view mod = rest.substr(1, close == std::string_view::npos ? rest.size() - 1 : close - 1);
+    std::string_view mod =
+        rest.substr(1, close == std::string_view::npos ? rest.size() - 1 : close - 1);
     mod = mod.substr(0, mod.find(' '));  // "[mod buildid]" (CONFIG_STACKTRACE_BUILD_ID)
     f.module = std::string(trim(mod));
   } else if (!rest.empty()) {
@@ -685,7 +773,8 @@ std::vector<const CrashGroup*> CrashGroups::sorted() const {
   out.reserve(groups_.size());
   for (const auto& [key, g] : groups_) out.push_back(&g);
   std::sort(out.begin(), out.end(), [](const CrashGroup* a, const CrashGroup* b) {
-    const auto at = a->first_time.value_or(std::numeric_limits<std::int64_t>::max()), bt = b->first_time.value_or(std::numeric_limits<std::int64_t>::max());
+    const auto at = a->first_time.value_or(std::numeric_limits<std::int64_t>::max()),
+               bt = b->first_time.value_or(std::numeric_limits<std::int64_t>::max());
     return std::tie(b->count, at, a->id) < std::tie(a->count, bt, b->id);
   });
   return out;

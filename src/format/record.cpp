@@ -45,8 +45,9 @@ std::optional<Record> decode_dmesg(const ZoneReport& rep, Bytes zone, const Abi&
   // The payload as the kernel would read it; for erased zones datalen is 0, so
   // take the whole data area (deflate ends itself; text is trimmed below).
   std::uint64_t want = erased ? buffer_size - hlen
-                              : std::min<std::uint64_t>(static_cast<std::uint32_t>(rep.header->datalen),
-                                                        buffer_size) - hlen;
+                              : std::min<std::uint64_t>(
+                                    static_cast<std::uint32_t>(rep.header->datalen), buffer_size) -
+                                    hlen;
   Bytes payload = zone.size() > payload_off ? zone.subspan(payload_off) : Bytes{};
   if (payload.size() > want) payload = payload.first(want);
 
@@ -72,9 +73,12 @@ std::optional<Record> decode_dmesg(const ZoneReport& rep, Bytes zone, const Abi&
       r.salvaged = std::move(inf.out);
       name += ".enc.z";
       if (r.state == ZoneState::kOk) r.state = ZoneState::kDecompressFailed;
-      std::string why = inf.status == InflateStatus::kOutputLimit ? "output exceeds " + std::to_string(limit) + " bytes"
-                        : inf.status == InflateStatus::kIncomplete ? "deflate stream is cut short"
-                        : "invalid deflate data" + (inf.message.empty() ? "" : " (" + inf.message + ")");
+      std::string why =
+          inf.status == InflateStatus::kOutputLimit
+              ? "output exceeds " + std::to_string(limit) + " bytes"
+          : inf.status == InflateStatus::kIncomplete
+              ? "deflate stream is cut short"
+              : "invalid deflate data" + (inf.message.empty() ? "" : " (" + inf.message + ")");
       if (!r.detail.empty()) r.detail += "; ";
       r.detail += "decompression failed: " + why + "; salvaged " +
                   std::to_string(r.salvaged.size()) + " bytes";

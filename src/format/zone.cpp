@@ -6,24 +6,37 @@ namespace psb::format {
 
 std::string_view reason_str(std::uint32_t reason) {
   switch (reason) {
-    case 1: return "Panic";
-    case 2: return "Oops";
-    case 3: return "Emergency";
-    case 4: return "Shutdown";
-    default: return "Unknown";
+    case 1:
+      return "Panic";
+    case 2:
+      return "Oops";
+    case 3:
+      return "Emergency";
+    case 4:
+      return "Shutdown";
+    default:
+      return "Unknown";
   }
 }
 
 std::string_view state_name(ZoneState s) {
   switch (s) {
-    case ZoneState::kOk: return "ok";
-    case ZoneState::kNoValidData: return "empty";
-    case ZoneState::kErased: return "erased";
-    case ZoneState::kOvertop: return "corrupt";
-    case ZoneState::kBadKmsgMagic: return "corrupt";
-    case ZoneState::kCorrupt: return "corrupt";
-    case ZoneState::kTruncated: return "truncated";
-    case ZoneState::kDecompressFailed: return "corrupt";
+    case ZoneState::kOk:
+      return "ok";
+    case ZoneState::kNoValidData:
+      return "empty";
+    case ZoneState::kErased:
+      return "erased";
+    case ZoneState::kOvertop:
+      return "corrupt";
+    case ZoneState::kBadKmsgMagic:
+      return "corrupt";
+    case ZoneState::kCorrupt:
+      return "corrupt";
+    case ZoneState::kTruncated:
+      return "truncated";
+    case ZoneState::kDecompressFailed:
+      return "corrupt";
   }
   return "corrupt";
 }
@@ -38,8 +51,7 @@ std::optional<ZoneHeader> parse_zone_header(Bytes zone, Endian e) {
 }
 
 std::optional<KmsgHeader> parse_kmsg_header(Bytes zone, const Abi& abi) {
-  ByteReader r(zone.size() > kZoneHeaderSize ? zone.subspan(kZoneHeaderSize) : Bytes{},
-               abi.endian);
+  ByteReader r(zone.size() > kZoneHeaderSize ? zone.subspan(kZoneHeaderSize) : Bytes{}, abi.endian);
   if (r.size() < abi.kmsg_header_size) return std::nullopt;
   KmsgHeader h;
   h.magic = *r.u32(abi.kmsg_off_magic);
@@ -126,8 +138,8 @@ ZoneReport classify_zone(const ZoneSlot& slot, Bytes zone, const Abi& abi) {
     }
     if (start_u > datalen_u) {
       rep.state = ZoneState::kCorrupt;
-      rep.detail = "start " + std::to_string(h.start) + " is past datalen " +
-                   std::to_string(h.datalen);
+      rep.detail =
+          "start " + std::to_string(h.start) + " is past datalen " + std::to_string(h.datalen);
       return rep;
     }
   }

@@ -53,8 +53,8 @@ void FileSource::advise_sequential() const { posix_fadvise(fd_, 0, 0, POSIX_FADV
 Result<std::size_t> FileSource::read_at(std::uint64_t offset, std::span<std::byte> buf) const {
   std::size_t done = 0;
   while (done < buf.size() && offset + done < size_) {
-    const std::size_t want = static_cast<std::size_t>(
-        std::min<std::uint64_t>(buf.size() - done, size_ - offset - done));
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(buf.size() - done, size_ - offset - done));
     ssize_t n = ::pread(fd_, buf.data() + done, want, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -77,13 +77,15 @@ SliceSource::SliceSource(const ByteSource& base, std::uint64_t offset, std::uint
 
 Result<std::size_t> SliceSource::read_at(std::uint64_t offset, std::span<std::byte> buf) const {
   if (offset >= length_) return std::size_t{0};
-  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), length_ - offset));
+  const std::size_t n =
+      static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), length_ - offset));
   return base_.read_at(offset_ + offset, buf.first(n));
 }
 
 Result<std::size_t> MemorySource::read_at(std::uint64_t offset, std::span<std::byte> buf) const {
   if (offset >= data_.size()) return std::size_t{0};
-  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), data_.size() - offset));
+  const std::size_t n =
+      static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), data_.size() - offset));
   std::memcpy(buf.data(), data_.data() + offset, n);
   return n;
 }

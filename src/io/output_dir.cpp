@@ -24,7 +24,8 @@ Result<void> write_file(const std::string& dir, std::string_view name, std::stri
                         unsigned mode, std::optional<std::int64_t> mtime_sec,
                         std::int64_t mtime_nsec) {
   if (name.empty() || name.find('/') != std::string_view::npos || name == "." || name == "..")
-    return make_error(Errc::kInvalidArgument, "refusing to write a file named '" + std::string(name) + "'");
+    return make_error(Errc::kInvalidArgument,
+                      "refusing to write a file named '" + std::string(name) + "'");
   const std::string target = dir + "/" + std::string(name);
   const std::string tmp = dir + "/." + std::string(name) + ".tmp" + std::to_string(getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -86,7 +86,10 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
     if (hits->empty() && (!opts.abi || opts.abi->endian == Endian::kBig)) {
       auto be = collect_signatures(src, Endian::kBig);
       if (!be) return be.error();
-      if (!be->empty()) { hits = std::move(be); e = Endian::kBig; }
+      if (!be->empty()) {
+        hits = std::move(be);
+        e = Endian::kBig;
+      }
     }
     (void)e;
     DiscoveredLayout d = discover_layout(*hits, layout_size, opts.abi);
@@ -103,7 +106,8 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
     const std::uint64_t base = l.pmsg_size + l.console_size + (f ? l.ftrace_size / f * f : 0);
     if (src.size() > base) {
       const std::uint64_t n = (src.size() - base + l.kmsg_size - 1) / l.kmsg_size;
-      std::uint64_t want = base + n * l.kmsg_size + (l.ftrace_size - (f ? l.ftrace_size / f * f : 0));
+      std::uint64_t want =
+          base + n * l.kmsg_size + (l.ftrace_size - (f ? l.ftrace_size / f * f : 0));
       want = (want + 4095) / 4096 * 4096;
       if (want > sum.layout.total_size && want <= kMaxTotalSize) sum.layout.total_size = want;
     }
@@ -123,7 +127,8 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
 
   auto classify_at = [&](const ZoneSlot& slot, Bytes& zone_bytes) -> Result<ZoneReport> {
     // Read the headers first, then only the bytes the record needs.
-    const std::size_t head = std::min<std::uint64_t>(slot.size, kZoneHeaderSize + abi.kmsg_header_size);
+    const std::size_t head =
+        std::min<std::uint64_t>(slot.size, kZoneHeaderSize + abi.kmsg_header_size);
     auto hb = read_range(src, slot.offset, head, buf);
     if (!hb) return hb.error();
     ZoneReport rep = classify_zone(slot, *hb, abi);
@@ -140,11 +145,13 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
         rep.state != ZoneState::kTruncated)
       want = head;
     want = std::min(want, slot.size);
-    auto zb = read_range(src, slot.offset, static_cast<std::size_t>(std::max<std::uint64_t>(want, head)), buf);
+    auto zb = read_range(src, slot.offset,
+                         static_cast<std::size_t>(std::max<std::uint64_t>(want, head)), buf);
     if (!zb) return zb.error();
     // Re-classify with the full extent so truncation inside the data shows.
     ZoneReport full = classify_zone(slot, *zb, abi);
-    full.available = std::min<std::uint64_t>(slot.size, src.size() > slot.offset ? src.size() - slot.offset : 0);
+    full.available =
+        std::min<std::uint64_t>(slot.size, src.size() > slot.offset ? src.size() - slot.offset : 0);
     zone_bytes = *zb;
     return full;
   };
@@ -153,10 +160,18 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
   std::optional<std::size_t> pmsg_idx, console_idx;
   for (std::size_t i = 0; i < slots->size(); ++i) {
     switch ((*slots)[i].type) {
-      case RecordType::kDmesg: kmsg_idx.push_back(i); break;
-      case RecordType::kFtrace: ftrace_idx.push_back(i); break;
-      case RecordType::kPmsg: pmsg_idx = i; break;
-      case RecordType::kConsole: console_idx = i; break;
+      case RecordType::kDmesg:
+        kmsg_idx.push_back(i);
+        break;
+      case RecordType::kFtrace:
+        ftrace_idx.push_back(i);
+        break;
+      case RecordType::kPmsg:
+        pmsg_idx = i;
+        break;
+      case RecordType::kConsole:
+        console_idx = i;
+        break;
     }
   }
   sum.zones.resize(slots->size());
@@ -183,7 +198,10 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
 
   for (std::size_t i : kmsg_idx) {
     const ZoneSlot& slot = (*slots)[i];
-    if (past_end(slot)) { sum.zones[i] = report_past_end(slot); continue; }
+    if (past_end(slot)) {
+      sum.zones[i] = report_past_end(slot);
+      continue;
+    }
     Bytes zb;
     auto rep = classify_at(slot, zb);
     if (!rep) return rep.error();
@@ -202,7 +220,10 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
     bool any = false;
     for (std::size_t i : ftrace_idx) {
       const ZoneSlot& slot = (*slots)[i];
-      if (past_end(slot)) { sum.zones[i] = report_past_end(slot); continue; }
+      if (past_end(slot)) {
+        sum.zones[i] = report_past_end(slot);
+        continue;
+      }
       Bytes zb;
       auto rep = classify_at(slot, zb);
       if (!rep) return rep.error();
@@ -227,7 +248,10 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
   for (auto idx : {pmsg_idx, console_idx}) {
     if (!idx) continue;
     const ZoneSlot& slot = (*slots)[*idx];
-    if (past_end(slot)) { sum.zones[*idx] = report_past_end(slot); continue; }
+    if (past_end(slot)) {
+      sum.zones[*idx] = report_past_end(slot);
+      continue;
+    }
     Bytes zb;
     auto rep = classify_at(slot, zb);
     if (!rep) return rep.error();

@@ -14,7 +14,6 @@ namespace psb::sysconf {
 
 namespace {
 
-
 // "/dev/nvme0n1p9" -> {"/dev/nvme0n1", 9}; "/dev/vda3" -> {"/dev/vda", 3}.
 std::optional<std::pair<std::string, int>> split_partition_path(const std::string& path) {
   std::size_t end = path.size(), i = end;
@@ -75,7 +74,8 @@ Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
     r.exists_as_partition = r.partition.has_value();
   }
   if (r.exists_as_partition && !r.partition)
-    return make_error(Errc::kNotFound, "'" + r.disk + "' has no partition " + std::to_string(r.partno) +
+    return make_error(Errc::kNotFound, "'" + r.disk + "' has no partition " +
+                                           std::to_string(r.partno) +
                                            " in its table, but the kernel shows one");
 
   if (r.exists_as_partition) {
@@ -83,12 +83,15 @@ Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
     if (!r.facts.mounted_at.empty())
       r.problems.push_back(device + " is mounted on " + r.facts.mounted_at.front());
     if (!r.facts.holders.empty())
-      r.problems.push_back(device + " is held by " + r.facts.holders.front() + " (device-mapper, RAID or LVM)");
+      r.problems.push_back(device + " is held by " + r.facts.holders.front() +
+                           " (device-mapper, RAID or LVM)");
     if (r.facts.swap) r.problems.push_back(device + " is an active swap area");
     if (p.size % 4096 != 0)
-      r.problems.push_back("its size, " + std::to_string(p.size) + " bytes, is not a multiple of 4 KiB");
+      r.problems.push_back("its size, " + std::to_string(p.size) +
+                           " bytes, is not a multiple of 4 KiB");
     if (p.size < static_cast<std::uint64_t>(kmsg_kib) * 1024)
-      r.problems.push_back("it is smaller than one kmsg zone (" + std::to_string(kmsg_kib) + " KiB)");
+      r.problems.push_back("it is smaller than one kmsg zone (" + std::to_string(kmsg_kib) +
+                           " KiB)");
     auto sigs = device::probe_signatures(r.disk, p.start, p.size);
     if (!sigs) return sigs.error();
     r.signatures = *sigs;
@@ -98,8 +101,9 @@ Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
     r.signatures = *sigs;
   }
   for (const auto& s : r.signatures)
-    r.forceable.push_back("it carries a " + s.type + " signature (" + (s.usage.empty() ? "other" : s.usage) +
-                          ") at byte " + std::to_string(s.offset));
+    r.forceable.push_back("it carries a " + s.type + " signature (" +
+                          (s.usage.empty() ? "other" : s.usage) + ") at byte " +
+                          std::to_string(s.offset));
   return r;
 }
 
@@ -111,7 +115,8 @@ Sizes effective_sizes(const SystemFacts& sf, const SetupPlan* plan) {
     return std::strtol(it->second.c_str(), nullptr, 10);
   };
   const bool attached = sf.pstore_blk_attached();
-  auto pick = [&](const char* name, std::optional<long> planned, std::optional<long> cfg, bool enabled) -> long {
+  auto pick = [&](const char* name, std::optional<long> planned, std::optional<long> cfg,
+                  bool enabled) -> long {
     if (!enabled) return 0;
     std::optional<long> v;
     if (attached) v = live(name);
@@ -122,8 +127,10 @@ Sizes effective_sizes(const SystemFacts& sf, const SetupPlan* plan) {
   s.kmsg = pick("kmsg_size", plan ? std::optional<long>(plan->kmsg_kib) : std::nullopt,
                 sf.cfg_kmsg_size ? sf.cfg_kmsg_size : std::optional<long>(64), true);
   s.pmsg = pick("pmsg_size", plan ? plan->pmsg_kib : std::nullopt, sf.cfg_pmsg_size, sf.has_pmsg);
-  s.console = pick("console_size", plan ? plan->console_kib : std::nullopt, sf.cfg_console_size, sf.has_console);
-  s.ftrace = pick("ftrace_size", plan ? plan->ftrace_kib : std::nullopt, sf.cfg_ftrace_size, sf.has_ftrace);
+  s.console = pick("console_size", plan ? plan->console_kib : std::nullopt, sf.cfg_console_size,
+                   sf.has_console);
+  s.ftrace = pick("ftrace_size", plan ? plan->ftrace_kib : std::nullopt, sf.cfg_ftrace_size,
+                  sf.has_ftrace);
   s.max_reason = sf.cfg_max_reason.value_or(2);
   if (plan && plan->max_reason) s.max_reason = *plan->max_reason;
   if (attached)
@@ -142,7 +149,8 @@ std::vector<std::string> kernel_blockers(const SystemFacts& sf) {
   if (sf.pstore.build == Build::kAbsent) out.push_back("CONFIG_PSTORE is not set in " + kver);
   if (sf.pstore_blk.build == Build::kAbsent) {
     if (sf.config.count("CONFIG_PSTORE_BLK") && sf.config.at("CONFIG_PSTORE_BLK") == "m")
-      out.push_back("CONFIG_PSTORE_BLK=m but pstore_blk.ko is missing from /lib/modules/" + sf.kernel_release);
+      out.push_back("CONFIG_PSTORE_BLK=m but pstore_blk.ko is missing from /lib/modules/" +
+                    sf.kernel_release);
     else
       out.push_back("CONFIG_PSTORE_BLK is not set in " + kver);
   }
@@ -153,8 +161,9 @@ std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, co
   std::vector<Verdict> v;
   const std::string kver = sf.kernel_release.empty() ? "this kernel" : sf.kernel_release;
   const auto blockers = kernel_blockers(sf);
-  const std::string dev = target ? target->facts.path
-                                 : (sf.pstore_blk.params.count("blkdev") ? sf.pstore_blk.params.at("blkdev") : "");
+  const std::string dev =
+      target ? target->facts.path
+             : (sf.pstore_blk.params.count("blkdev") ? sf.pstore_blk.params.at("blkdev") : "");
   const std::string active = sf.active_backend();
 
   // oops
@@ -162,12 +171,16 @@ std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, co
   if (!blockers.empty()) {
     oops.reason = blockers.front();
   } else if (sf.panic_on_oops) {
-    oops.reason = "kernel.panic_on_oops=1: every oops becomes a panic, and pstore_blk cannot write at panic time";
+    oops.reason =
+        "kernel.panic_on_oops=1: every oops becomes a panic, and pstore_blk cannot write at panic "
+        "time";
   } else if (target) {
     if (!target->problems.empty()) {
       oops.reason = target->facts.path + ": " + target->problems.front();
-    } else if (!target->exists_as_partition && !target->pttype.empty() && target->free_bytes < (8ull << 20)) {
-      oops.reason = target->disk + ": no free space for a new 8 MiB partition (largest free range " +
+    } else if (!target->exists_as_partition && !target->pttype.empty() &&
+               target->free_bytes < (8ull << 20)) {
+      oops.reason = target->disk +
+                    ": no free space for a new 8 MiB partition (largest free range " +
                     std::to_string(target->free_bytes >> 10) + " KiB)";
     } else if (!target->forceable.empty()) {
       oops.reason = target->facts.path + ": " + target->forceable.front() + "; setup needs --force";
@@ -183,7 +196,8 @@ std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, co
     oops.yes = true;
     oops.reason = "pstore_blk is attached to " + dev + " and holds the pstore backend";
   } else if (!active.empty() && active != "pstore_blk") {
-    oops.reason = "backend '" + active + "' holds the single pstore slot; oopses go there, not to pstore_blk";
+    oops.reason =
+        "backend '" + active + "' holds the single pstore slot; oopses go there, not to pstore_blk";
   } else if (sf.pstore_blk.loaded && sf.pstore_blk.unreadable_params.size() && dev.empty()) {
     oops.reason = "pstore_blk is loaded but its parameters are not readable (run as root)";
   } else {
@@ -201,7 +215,9 @@ std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, co
       if (l.find(",panic_write)") != std::string::npos) mtd_panic = true;
     if (mtd_panic && sf.pstore_blk_attached()) {
       panic.yes = true;
-      panic.reason = "the registered device has a panic_write (mtdpstore); it still fails if the MTD driver has none";
+      panic.reason =
+          "the registered device has a panic_write (mtdpstore); it still fails if the MTD driver "
+          "has none";
     } else {
       panic.reason = (dev.empty() ? std::string("a block device") : dev) +
                      " has no panic_write; only mtdpstore devices do";
@@ -220,7 +236,8 @@ std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, co
   const Front fronts[] = {
       {"console", "CONFIG_PSTORE_CONSOLE", sf.has_console, sizes.console, "--console-size",
        " (flushed about every 500 ms; the last lines before a crash are lost)"},
-      {"pmsg", "CONFIG_PSTORE_PMSG", sf.has_pmsg, sizes.pmsg, "--pmsg-size", " (/dev/pmsg0, written synchronously)"},
+      {"pmsg", "CONFIG_PSTORE_PMSG", sf.has_pmsg, sizes.pmsg, "--pmsg-size",
+       " (/dev/pmsg0, written synchronously)"},
       {"ftrace", "CONFIG_PSTORE_FTRACE", sf.has_ftrace, sizes.ftrace, "--ftrace-size",
        " (flushed about every 500 ms, like console)"},
   };
@@ -231,7 +248,8 @@ std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, co
     else if (!f.built)
       x.reason = std::string(f.symbol) + " is not set in " + kver;
     else if (f.size <= 0)
-      x.reason = std::string(f.kind) + "_size is 0" + (target ? std::string("; pass ") + f.option + " KiB to setup" : "");
+      x.reason = std::string(f.kind) + "_size is 0" +
+                 (target ? std::string("; pass ") + f.option + " KiB to setup" : "");
     else if (!oops.yes && !(sf.pstore_blk_attached()))
       x.reason = "pstore_blk will not be attached: " + oops.reason;
     else {

@@ -24,7 +24,8 @@ std::string render_state(const State& s) {
 Result<State> parse_state(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || j.value("version", 0) != 1)
-    return make_error(Errc::kFormat, std::string("'") + kStatePath + "' is not a pstore-blk state file");
+    return make_error(Errc::kFormat,
+                      std::string("'") + kStatePath + "' is not a pstore-blk state file");
   State s;
   try {
     s.device = j.value("device", "");
@@ -38,7 +39,8 @@ Result<State> parse_state(const std::string& text) {
       s.files.push_back({f.value("path", ""), f.value("backup", "")});
     s.undo_commands = j.value("undo_commands", std::vector<std::vector<std::string>>{});
   } catch (const nlohmann::json::exception&) {
-    return make_error(Errc::kFormat, std::string("'") + kStatePath + "' has fields of the wrong type");
+    return make_error(Errc::kFormat,
+                      std::string("'") + kStatePath + "' has fields of the wrong type");
   }
   return s;
 }
@@ -53,15 +55,22 @@ Result<std::optional<State>> load_state(const RootFs& fs) {
 
 Result<void> decide_mode(const SystemFacts& sf, SetupPlan& plan) {
   switch (sf.pstore_blk.build) {
-    case Build::kModule: plan.mode = Mode::kModule; break;
-    case Build::kBuiltin: plan.mode = Mode::kBuiltin; break;
+    case Build::kModule:
+      plan.mode = Mode::kModule;
+      break;
+    case Build::kBuiltin:
+      plan.mode = Mode::kBuiltin;
+      break;
     case Build::kAbsent:
-      return make_error(Errc::kUnsupported, "this kernel (" + sf.kernel_release +
-                                                ") has no pstore_blk: CONFIG_PSTORE_BLK is not set or the module is missing");
+      return make_error(
+          Errc::kUnsupported,
+          "this kernel (" + sf.kernel_release +
+              ") has no pstore_blk: CONFIG_PSTORE_BLK is not set or the module is missing");
     case Build::kUnknown:
-      return make_error(Errc::kUnsupported,
-                        "cannot tell whether pstore_blk is built in or a module: no kernel config under '" +
-                            sf.root + "' (/boot/config-" + sf.kernel_release + ", /proc/config.gz)");
+      return make_error(
+          Errc::kUnsupported,
+          "cannot tell whether pstore_blk is built in or a module: no kernel config under '" +
+              sf.root + "' (/boot/config-" + sf.kernel_release + ", /proc/config.gz)");
   }
   if (sf.pstore.build == Build::kAbsent)
     return make_error(Errc::kUnsupported, "this kernel has no pstore (CONFIG_PSTORE is not set)");
@@ -98,7 +107,8 @@ ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const RootF
   auto add = [&](const std::string& path, std::string content) {
     cp.files.push_back({path, std::move(content), fs.read(path), 0644});
   };
-  if (plan.mode == Mode::kModule || plan.disable_efi_pstore_module) add(kModprobePath, render_modprobe_conf(plan));
+  if (plan.mode == Mode::kModule || plan.disable_efi_pstore_module)
+    add(kModprobePath, render_modprobe_conf(plan));
   if (plan.mode == Mode::kModule) add(kModulesLoadPath, render_modules_load(plan));
   if (sf.systemd_pstore) add(kPstoreDropinPath, render_pstore_dropin(plan));
 
@@ -106,7 +116,8 @@ ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const RootF
   if (!frag.empty()) {
     switch (sf.bootloader) {
       case Bootloader::kGrub: {
-        bool changed = fs.read(kGrubDropinPath) != std::optional<std::string>(render_grub_dropin(plan));
+        bool changed =
+            fs.read(kGrubDropinPath) != std::optional<std::string>(render_grub_dropin(plan));
         add(kGrubDropinPath, render_grub_dropin(plan));
         std::vector<std::string> upd;
         if (fs.exists("/usr/sbin/update-grub") || fs.exists("/sbin/update-grub"))
@@ -122,10 +133,11 @@ ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const RootF
       case Bootloader::kKernelInstall: {
         std::string base = fs.read(kKernelCmdlinePath).value_or(sf.cmdline);
         add(kKernelCmdlinePath, render_kernel_cmdline(plan, base));
-        cp.notes.push_back(std::string(kKernelCmdlinePath) +
-                           " is read by kernel-install; it takes effect for the next installed kernel "
-                           "(or run `kernel-install add " + sf.kernel_release + " /boot/vmlinuz-" +
-                           sf.kernel_release + "`)");
+        cp.notes.push_back(
+            std::string(kKernelCmdlinePath) +
+            " is read by kernel-install; it takes effect for the next installed kernel "
+            "(or run `kernel-install add " +
+            sf.kernel_release + " /boot/vmlinuz-" + sf.kernel_release + "`)");
         break;
       }
       case Bootloader::kGrubby:
@@ -140,8 +152,9 @@ ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const RootF
     }
   }
   if (plan.mode == Mode::kBuiltin)
-    cp.notes.push_back("pstore_blk is built in: the parameters take effect at the next boot "
-                       "(built-in parameters cannot change at run time)");
+    cp.notes.push_back(
+        "pstore_blk is built in: the parameters take effect at the next boot "
+        "(built-in parameters cannot change at run time)");
   if (!plan.rival_note.empty()) cp.notes.push_back("you give up " + plan.rival_note);
   return cp;
 }
@@ -181,7 +194,8 @@ Result<State> apply_config(const ConfigPlan& cp, State state, const std::optiona
   }
   // Undo runs the boot-loader update again after restoring.
   for (const auto& c : cp.undo_commands)
-    if (std::find(state.undo_commands.begin(), state.undo_commands.end(), c) == state.undo_commands.end())
+    if (std::find(state.undo_commands.begin(), state.undo_commands.end(), c) ==
+        state.undo_commands.end())
       state.undo_commands.push_back(c);
   auto r = w.write(kStatePath, render_state(state), 0644);
   if (!r) return r.error();
@@ -194,8 +208,8 @@ Result<std::vector<std::string>> undo_config(const State& state, Writer& w, cons
     if (!it->backup.empty()) {
       auto old = fs.read(it->backup);
       if (!old)
-        return make_error(Errc::kNotFound, "backup '" + it->backup + "' of '" + it->path + "' is missing; not touching '" +
-                                               it->path + "'");
+        return make_error(Errc::kNotFound, "backup '" + it->backup + "' of '" + it->path +
+                                               "' is missing; not touching '" + it->path + "'");
       auto r = w.write(it->path, *old, 0644);
       if (!r) return r.error();
       r = w.remove(it->backup);

@@ -15,20 +15,28 @@ namespace psb::sysconf {
 
 const char* build_name(Build b) {
   switch (b) {
-    case Build::kBuiltin: return "built-in";
-    case Build::kModule: return "module";
-    case Build::kAbsent: return "absent";
-    case Build::kUnknown: break;
+    case Build::kBuiltin:
+      return "built-in";
+    case Build::kModule:
+      return "module";
+    case Build::kAbsent:
+      return "absent";
+    case Build::kUnknown:
+      break;
   }
   return "unknown";
 }
 
 const char* bootloader_name(Bootloader b) {
   switch (b) {
-    case Bootloader::kGrub: return "grub";
-    case Bootloader::kKernelInstall: return "kernel-install";
-    case Bootloader::kGrubby: return "grubby";
-    case Bootloader::kUnknown: break;
+    case Bootloader::kGrub:
+      return "grub";
+    case Bootloader::kKernelInstall:
+      return "kernel-install";
+    case Bootloader::kGrubby:
+      return "grubby";
+    case Bootloader::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -140,8 +148,8 @@ std::optional<std::string> modprobe_option(const RootFs& fs, const std::string& 
                                            const std::string& param, const std::string& only,
                                            const std::string& except) {
   std::optional<std::string> found;
-  for (const char* dir : {"/lib/modprobe.d", "/usr/lib/modprobe.d", "/run/modprobe.d",
-                          "/etc/modprobe.d"}) {
+  for (const char* dir :
+       {"/lib/modprobe.d", "/usr/lib/modprobe.d", "/run/modprobe.d", "/etc/modprobe.d"}) {
     for (const auto& f : fs.list(dir)) {
       if (f.size() < 5 || f.substr(f.size() - 5) != ".conf") continue;
       const std::string path = std::string(dir) + "/" + f;
@@ -208,10 +216,11 @@ void probe_rivals(const RootFs& fs, SystemFacts& sf) {
                                   : "pstore_disable=1 is set";
     } else {
       r.will_register = true;
-      r.why = r.build == Build::kBuiltin
-                  ? "built in; it registers before pstore_blk's late_initcall"
-                  : (sf.systemd_pstore ? "systemd-pstore.service pulls in modprobe@efi_pstore.service"
-                                       : "EFI firmware present; the module can be loaded");
+      r.why =
+          r.build == Build::kBuiltin
+              ? "built in; it registers before pstore_blk's late_initcall"
+              : (sf.systemd_pstore ? "systemd-pstore.service pulls in modprobe@efi_pstore.service"
+                                   : "EFI firmware present; the module can be loaded");
     }
     sf.rivals.push_back(r);
   }
@@ -240,11 +249,11 @@ void probe_rivals(const RootFs& fs, SystemFacts& sf) {
     RivalBackend r;
     r.module = "erst";
     r.backend_name = "erst";
-    r.build = sf.config_source.empty() ? Build::kUnknown : build_from_config(sf.config, "CONFIG_ACPI_APEI");
+    r.build = sf.config_source.empty() ? Build::kUnknown
+                                       : build_from_config(sf.config, "CONFIG_ACPI_APEI");
     r.loaded = fs.is_dir("/sys/module/erst");
     auto live = fs.read_line("/sys/module/erst/parameters/erst_disable");
-    r.disabled = (live && truthy(*live)) ||
-                 cmdline_option(sf.cmdline, "erst_disable").has_value();
+    r.disabled = (live && truthy(*live)) || cmdline_option(sf.cmdline, "erst_disable").has_value();
     if (active == "erst") {
       r.will_register = true;
       r.why = "it holds the backend now";
@@ -261,7 +270,8 @@ void probe_rivals(const RootFs& fs, SystemFacts& sf) {
 }
 
 void probe_bootloader(const RootFs& fs, SystemFacts& sf) {
-  const bool grub_tool = fs.exists("/usr/sbin/update-grub") || fs.exists("/usr/sbin/grub-mkconfig") ||
+  const bool grub_tool = fs.exists("/usr/sbin/update-grub") ||
+                         fs.exists("/usr/sbin/grub-mkconfig") ||
                          fs.exists("/usr/sbin/grub2-mkconfig") || fs.exists("/sbin/update-grub");
   if (fs.exists("/usr/sbin/grubby") || fs.exists("/sbin/grubby")) {
     sf.bootloader = Bootloader::kGrubby;
@@ -314,8 +324,10 @@ SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log) {
   sf.panic_on_oops = fs.read_line("/proc/sys/kernel/panic_on_oops").value_or("0") == "1";
 
   sf.pstore = module_facts(fs, sf, "pstore", "CONFIG_PSTORE", "fs/pstore", "pstore");
-  sf.pstore_zone = module_facts(fs, sf, "pstore_zone", "CONFIG_PSTORE_ZONE", "fs/pstore", "pstore_zone");
-  sf.pstore_blk = module_facts(fs, sf, "pstore_blk", "CONFIG_PSTORE_BLK", "fs/pstore", "pstore_blk");
+  sf.pstore_zone =
+      module_facts(fs, sf, "pstore_zone", "CONFIG_PSTORE_ZONE", "fs/pstore", "pstore_zone");
+  sf.pstore_blk =
+      module_facts(fs, sf, "pstore_blk", "CONFIG_PSTORE_BLK", "fs/pstore", "pstore_blk");
   if (sf.pstore_blk.build == Build::kModule && sf.pstore_blk.ko_path.empty() &&
       !sf.pstore_blk.loaded && fs.is_dir("/lib/modules/" + sf.kernel_release))
     sf.pstore_blk.build = Build::kAbsent;  // configured =m but not shipped
@@ -328,7 +340,8 @@ SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log) {
   sf.cfg_pmsg_size = config_long(sf.config, "CONFIG_PSTORE_BLK_PMSG_SIZE");
   sf.cfg_console_size = config_long(sf.config, "CONFIG_PSTORE_BLK_CONSOLE_SIZE");
   sf.cfg_ftrace_size = config_long(sf.config, "CONFIG_PSTORE_BLK_FTRACE_SIZE");
-  if (auto r = config_long(sf.config, "CONFIG_PSTORE_BLK_MAX_REASON")) sf.cfg_max_reason = static_cast<int>(*r);
+  if (auto r = config_long(sf.config, "CONFIG_PSTORE_BLK_MAX_REASON"))
+    sf.cfg_max_reason = static_cast<int>(*r);
 
   sf.backend = fs.read_line("/sys/module/pstore/parameters/backend").value_or("");
   sf.compress = fs.read_line("/sys/module/pstore/parameters/compress").value_or("");
@@ -408,7 +421,8 @@ DeviceFacts probe_device_facts(const RootFs& fs, const std::string& path) {
     std::string up = l.substr(0, l.rfind('/'));
     if (fs.exists("/sys/class/block/" + d.kname + "/partition")) {
       d.is_partition = true;
-      d.partno = std::atoi(fs.read_line("/sys/class/block/" + d.kname + "/partition").value_or("0").c_str());
+      d.partno = std::atoi(
+          fs.read_line("/sys/class/block/" + d.kname + "/partition").value_or("0").c_str());
       d.parent = up.substr(up.rfind('/') + 1);
     }
   }
@@ -428,7 +442,8 @@ DeviceFacts probe_device_facts(const RootFs& fs, const std::string& path) {
     while (std::getline(in, line)) {
       std::istringstream w(line);
       std::string src, dir;
-      if (w >> src >> dir && src.rfind("/dev/", 0) == 0 && same_dev(src)) d.mounted_at.push_back(dir);
+      if (w >> src >> dir && src.rfind("/dev/", 0) == 0 && same_dev(src))
+        d.mounted_at.push_back(dir);
     }
   }
   if (auto swaps = fs.read("/proc/swaps")) {

@@ -15,7 +15,8 @@ const char* const kReasons[] = {"undef", "panic", "oops", "emerg", "shutdown"};
 
 std::string header(const SetupPlan& p, const char* what) {
   std::string s = "# Written by `pstore-blk setup` for " + p.device + " (PARTUUID=" + p.partuuid +
-                  ").\n# " + what + "\n# Remove with `pstore-blk undo`; edits here are lost on the next setup.\n";
+                  ").\n# " + what +
+                  "\n# Remove with `pstore-blk undo`; edits here are lost on the next setup.\n";
   return s;
 }
 
@@ -24,24 +25,31 @@ std::string header(const SetupPlan& p, const char* what) {
 std::string knob_comments(const SetupPlan& p, const std::string& prefix) {
   std::vector<std::pair<std::string, std::vector<std::string>>> knobs;
   if (p.mode == Mode::kModule)
-    knobs.push_back({"blkdev", {"the pstore partition. A module opens it by path, so it must be",
-                                "a device node or a udev link; PARTUUID= works only built in."}});
+    knobs.push_back({"blkdev",
+                     {"the pstore partition. A module opens it by path, so it must be",
+                      "a device node or a udev link; PARTUUID= works only built in."}});
   else
-    knobs.push_back({"blkdev", {"the pstore partition. The kernel resolves PARTUUID= itself",
-                                "(no udev); the disk must be probed before late_initcall."}});
-  knobs.push_back({"kmsg_size", {"KiB per oops record zone (a multiple of 4; the kernel shrinks",
-                                 "other values). All zones together use at most 128 MiB."}});
+    knobs.push_back({"blkdev",
+                     {"the pstore partition. The kernel resolves PARTUUID= itself",
+                      "(no udev); the disk must be probed before late_initcall."}});
+  knobs.push_back({"kmsg_size",
+                   {"KiB per oops record zone (a multiple of 4; the kernel shrinks",
+                    "other values). All zones together use at most 128 MiB."}});
   if (p.pmsg_kib) knobs.push_back({"pmsg_size", {"KiB for /dev/pmsg0 user messages; 0 disables."}});
   if (p.console_kib)
-    knobs.push_back({"console_size", {"KiB of console log, flushed about every 500 ms; 0 disables."}});
-  if (p.ftrace_kib) knobs.push_back({"ftrace_size", {"KiB of function trace, split per CPU; 0 disables."}});
+    knobs.push_back(
+        {"console_size", {"KiB of console log, flushed about every 500 ms; 0 disables."}});
+  if (p.ftrace_kib)
+    knobs.push_back({"ftrace_size", {"KiB of function trace, split per CPU; 0 disables."}});
   if (p.max_reason)
-    knobs.push_back({"max_reason", {"record kmsg dumps up to this reason (1 panic, 2 oops,",
-                                    "3 emerg, 4 shutdown)."}});
+    knobs.push_back(
+        {"max_reason",
+         {"record kmsg dumps up to this reason (1 panic, 2 oops,", "3 emerg, 4 shutdown)."}});
   if (p.best_effort)
-    knobs.push_back({"best_effort", {"since Linux 5.14 a block device is used only with",
-                                     "best_effort=y. Oopses are recorded; panics are not:",
-                                     "block devices have no panic_write."}});
+    knobs.push_back({"best_effort",
+                     {"since Linux 5.14 a block device is used only with",
+                      "best_effort=y. Oopses are recorded; panics are not:",
+                      "block devices have no panic_write."}});
   std::size_t width = 0;
   for (const auto& k : knobs) width = std::max(width, prefix.size() + k.first.size());
   std::ostringstream o;
@@ -49,8 +57,9 @@ std::string knob_comments(const SetupPlan& p, const std::string& prefix) {
   for (const auto& k : knobs) {
     std::string name = prefix + k.first;
     for (std::size_t i = 0; i < k.second.size(); ++i) {
-      o << "#   " << (i == 0 ? name + std::string(width - name.size(), ' ') : std::string(width, ' '))
-        << "  " << k.second[i] << "\n";
+      o << "#   "
+        << (i == 0 ? name + std::string(width - name.size(), ' ') : std::string(width, ' ')) << "  "
+        << k.second[i] << "\n";
     }
   }
   return o.str();
@@ -115,8 +124,9 @@ std::string render_modprobe_conf(const SetupPlan& p) {
 }
 
 std::string render_modules_load(const SetupPlan& p) {
-  return header(p, "systemd-modules-load loads pstore_blk at boot; its options are in\n"
-                   "# /etc/modprobe.d/pstore-blk.conf.") +
+  return header(p,
+                "systemd-modules-load loads pstore_blk at boot; its options are in\n"
+                "# /etc/modprobe.d/pstore-blk.conf.") +
          "pstore_blk\n";
 }
 
@@ -149,10 +159,11 @@ std::string render_kernel_cmdline(const SetupPlan& p, const std::string& existin
 }
 
 std::string render_pstore_dropin(const SetupPlan& p) {
-  return header(p, "systemd-pstore archives /sys/fs/pstore to /var/lib/systemd/pstore and\n"
-                   "# then deletes the records. pstore_blk registers when systemd-modules-load\n"
-                   "# loads it; without this ordering systemd-pstore may run first and miss\n"
-                   "# the records of the last crash until the next boot.") +
+  return header(p,
+                "systemd-pstore archives /sys/fs/pstore to /var/lib/systemd/pstore and\n"
+                "# then deletes the records. pstore_blk registers when systemd-modules-load\n"
+                "# loads it; without this ordering systemd-pstore may run first and miss\n"
+                "# the records of the last crash until the next boot.") +
          "[Unit]\nAfter=systemd-modules-load.service\n";
 }
 

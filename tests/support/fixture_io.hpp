@@ -37,7 +37,8 @@ inline std::vector<std::byte> xz_decompress(const std::string& data) {
     strm.next_out = reinterpret_cast<uint8_t*>(buf.data());
     strm.avail_out = buf.size();
     lzma_ret r = lzma_code(&strm, LZMA_FINISH);
-    out.insert(out.end(), buf.begin(), buf.begin() + static_cast<long>(buf.size() - strm.avail_out));
+    out.insert(out.end(), buf.begin(),
+               buf.begin() + static_cast<long>(buf.size() - strm.avail_out));
     if (r == LZMA_STREAM_END) break;
     if (r != LZMA_OK) {
       lzma_end(&strm);

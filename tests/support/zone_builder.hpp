@@ -72,8 +72,10 @@ class ImageBuilder {
     std::byte* h = z + 12;
     put32(h + abi_.kmsg_off_magic, format::PSTORE_KMSG_HEADER_MAGIC);
     put64(h + abi_.kmsg_off_tv_sec, static_cast<std::uint64_t>(sec));
-    if (abi_.long_bytes == 8) put64(h + abi_.kmsg_off_tv_nsec, static_cast<std::uint64_t>(nsec));
-    else put32(h + abi_.kmsg_off_tv_nsec, static_cast<std::uint32_t>(nsec));
+    if (abi_.long_bytes == 8)
+      put64(h + abi_.kmsg_off_tv_nsec, static_cast<std::uint64_t>(nsec));
+    else
+      put32(h + abi_.kmsg_off_tv_nsec, static_cast<std::uint32_t>(nsec));
     h[abi_.kmsg_off_compressed] = std::byte{compress ? std::uint8_t{1} : std::uint8_t{0}};
     put32(h + abi_.kmsg_off_counter, counter);
     put32(h + abi_.kmsg_off_reason, reason);
@@ -122,7 +124,8 @@ class ImageBuilder {
   }
 
   /// Appends ftrace records for one CPU zone (ts = counter << 8 | cpu).
-  ImageBuilder& ftrace(unsigned cpu, std::uint64_t counter, std::uint64_t ip, std::uint64_t parent) {
+  ImageBuilder& ftrace(unsigned cpu, std::uint64_t counter, std::uint64_t ip,
+                       std::uint64_t parent) {
     std::string rec(abi_.ftrace_record_size(), '\0');
     auto* p = reinterpret_cast<std::byte*>(rec.data());
     if (abi_.long_bytes == 8) {
@@ -175,8 +178,8 @@ class ImageBuilder {
 inline std::string fake_log(unsigned seed, std::size_t lines = 40) {
   std::string s = "Oops#" + std::to_string(seed) + " Part1\n";
   for (std::size_t i = 0; i < lines; ++i)
-    s += "<4>[   " + std::to_string(10 + i) + ".000" + std::to_string(100 + seed) +
-         "] line " + std::to_string(i) + " of record " + std::to_string(seed) +
+    s += "<4>[   " + std::to_string(10 + i) + ".000" + std::to_string(100 + seed) + "] line " +
+         std::to_string(i) + " of record " + std::to_string(seed) +
          ": BUG: kernel NULL pointer dereference, address: 0000000000000000\n";
   return s;
 }

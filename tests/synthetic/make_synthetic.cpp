@@ -11,8 +11,8 @@
 #include "zone_builder.hpp"
 
 using namespace psb::format;
-using psb::test::ImageBuilder;
 using psb::test::fake_log;
+using psb::test::ImageBuilder;
 
 namespace {
 
@@ -52,10 +52,10 @@ int main(int argc, char** argv) {
     ImageBuilder b(ZoneLayout::from_kib(1 << 20, 64, 0, 0, 0, 1), Abi::x86_64());
     for (unsigned i = 0; i < 6; ++i) b.kmsg(i, 2, i + 1, 1700000000 + i, fake_log(i + 1), true);
     const auto off = [&](unsigned i) { return b.slot(RecordType::kDmesg, i).offset; };
-    b.poke32(off(1) + 12, 0x12345678);          // bad kmsg magic
-    b.poke32(off(2) + 4, 0x7fffffff);           // datalen over the zone
+    b.poke32(off(1) + 12, 0x12345678);             // bad kmsg magic
+    b.poke32(off(2) + 4, 0x7fffffff);              // datalen over the zone
     b.poke32(off(3) + 12 + 40 + 100, 0xffffffff);  // deflate stream damaged
-    b.poke32(off(4) + 4, 20);                   // datalen shorter than the header
+    b.poke32(off(4) + 4, 20);                      // datalen shorter than the header
     save(dir, "damaged", b.bytes());
   }
   // An image cut in the middle of zone 1.
@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
     b.ring_write(RecordType::kPmsg, 0, "hello from userspace\n");
     for (int i = 0; i < 300; ++i)
       b.ring_write(RecordType::kConsole, 0, "[" + std::to_string(i) + "] console line\n");
-    for (unsigned n = 0; n < 50; ++n) b.ftrace(n % 2, n, 0xffffffff81000200 + n, 0xffffffff81000300);
+    for (unsigned n = 0; n < 50; ++n)
+      b.ftrace(n % 2, n, 0xffffffff81000200 + n, 0xffffffff81000300);
     b.kmsg(0, 2, 1, 1700000000, fake_log(7), true);
     save(dir, "rings", b.bytes());
   }

@@ -29,13 +29,13 @@ struct FreeRange {
 /// A disk's table as libfdisk sees it (read-only).
 struct DiskLayout {
   std::string path;
-  std::string label;        ///< "gpt", "dos" or "" (no table)
-  std::string disk_id;      ///< GPT disk GUID or MBR "0x1234abcd"
-  std::uint64_t size = 0;   ///< bytes
+  std::string label;       ///< "gpt", "dos" or "" (no table)
+  std::string disk_id;     ///< GPT disk GUID or MBR "0x1234abcd"
+  std::uint64_t size = 0;  ///< bytes
   unsigned long sector_size = 512;
   bool is_block_device = false;
   std::vector<PartitionInfo> partitions;
-  std::vector<FreeRange> free;  ///< aligned free ranges usable for a new partition
+  std::vector<FreeRange> free;        ///< aligned free ranges usable for a new partition
   std::vector<std::string> messages;  ///< libfdisk warnings/info, routed through fdisk_set_ask
 };
 
@@ -43,9 +43,9 @@ Result<DiskLayout> read_layout(const std::string& path);
 
 /// What to create.
 struct NewPartition {
-  std::optional<std::size_t> number;  ///< 1-based; unset: the first free number
-  std::uint64_t size = 8ull << 20;    ///< bytes, multiple of the sector size
-  std::string name = kPstorePartName; ///< GPT name (ignored on MBR)
+  std::optional<std::size_t> number;   ///< 1-based; unset: the first free number
+  std::uint64_t size = 8ull << 20;     ///< bytes, multiple of the sector size
+  std::string name = kPstorePartName;  ///< GPT name (ignored on MBR)
   /// Create a GPT label when the disk has none. The caller must have checked
   /// that the disk carries no signatures.
   bool create_gpt_if_blank = false;
@@ -89,8 +89,8 @@ Result<void> delete_partition(const std::string& disk, int number, const std::st
 
 /// A superblock signature found by libblkid in a byte range.
 struct Signature {
-  std::string type;    ///< "ext4", "swap", "linux_raid_member", "LVM2_member", ...
-  std::string usage;   ///< "filesystem", "raid", "crypto", "other"
+  std::string type;          ///< "ext4", "swap", "linux_raid_member", "LVM2_member", ...
+  std::string usage;         ///< "filesystem", "raid", "crypto", "other"
   std::uint64_t offset = 0;  ///< of the magic, relative to the range
 };
 

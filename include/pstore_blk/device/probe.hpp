@@ -14,16 +14,16 @@
 namespace psb::device {
 
 struct PartitionInfo {
-  int number = 0;             ///< partition number as the kernel names it (sda<N>)
-  std::uint64_t start = 0;    ///< bytes from the start of the disk
-  std::uint64_t size = 0;     ///< bytes
-  std::string name;           ///< GPT partition name (empty on MBR)
-  std::string uuid;           ///< PARTUUID
-  std::string type;           ///< GPT type GUID or MBR type "0x83"
+  int number = 0;           ///< partition number as the kernel names it (sda<N>)
+  std::uint64_t start = 0;  ///< bytes from the start of the disk
+  std::uint64_t size = 0;   ///< bytes
+  std::string name;         ///< GPT partition name (empty on MBR)
+  std::string uuid;         ///< PARTUUID
+  std::string type;         ///< GPT type GUID or MBR type "0x83"
 };
 
 struct DiskInfo {
-  std::string pttype;                  ///< "gpt", "dos", ... or empty: no partition table
+  std::string pttype;  ///< "gpt", "dos", ... or empty: no partition table
   std::string ptuuid;
   std::vector<PartitionInfo> partitions;
 };

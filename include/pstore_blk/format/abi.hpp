@@ -55,10 +55,10 @@ struct Abi {
   static Abi x86_64();
   static Abi arm64();
   static Abi arm64be();
-  static Abi arm();      ///< ARMv7 EABI, little-endian, NR_CPUS > 4
-  static Abi armeb();    ///< ARM EABI big-endian
+  static Abi arm();    ///< ARMv7 EABI, little-endian, NR_CPUS > 4
+  static Abi armeb();  ///< ARM EABI big-endian
   static Abi i386();
-  static Abi ppc64();    ///< big-endian 64-bit (ppc64, s390x, mips64 share it)
+  static Abi ppc64();  ///< big-endian 64-bit (ppc64, s390x, mips64 share it)
 
   /// Every preset, for --abi and for guessing.
   static const std::vector<Abi>& presets();

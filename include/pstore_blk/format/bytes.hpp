@@ -77,8 +77,10 @@ class ByteReader {
   }
   template <typename T>
   static T byteswap(T v) {
-    if constexpr (sizeof(T) == 4) return __builtin_bswap32(v);
-    else return __builtin_bswap64(v);
+    if constexpr (sizeof(T) == 4)
+      return __builtin_bswap32(v);
+    else
+      return __builtin_bswap64(v);
   }
 
   Bytes data_;
@@ -91,8 +93,10 @@ template <typename T>
 inline void store_int(std::byte* dst, T v, Endian e) {
   const bool host_little = std::endian::native == std::endian::little;
   if (host_little != (e == Endian::kLittle)) {
-    if constexpr (sizeof(T) == 4) v = static_cast<T>(__builtin_bswap32(static_cast<std::uint32_t>(v)));
-    else if constexpr (sizeof(T) == 8) v = static_cast<T>(__builtin_bswap64(static_cast<std::uint64_t>(v)));
+    if constexpr (sizeof(T) == 4)
+      v = static_cast<T>(__builtin_bswap32(static_cast<std::uint32_t>(v)));
+    else if constexpr (sizeof(T) == 8)
+      v = static_cast<T>(__builtin_bswap64(static_cast<std::uint64_t>(v)));
   }
   std::memcpy(dst, &v, sizeof(T));
 }

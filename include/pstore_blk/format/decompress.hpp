@@ -22,9 +22,9 @@ enum class InflateStatus {
 
 struct InflateResult {
   InflateStatus status = InflateStatus::kDataError;
-  std::string out;            ///< everything inflated, also on failure (salvage)
-  std::size_t consumed = 0;   ///< input bytes used
-  std::string message;        ///< zlib's msg on error
+  std::string out;           ///< everything inflated, also on failure (salvage)
+  std::size_t consumed = 0;  ///< input bytes used
+  std::string message;       ///< zlib's msg on error
 };
 
 /// Inflates `in` as raw deflate (also accepts a zlib-wrapped stream) producing

@@ -33,14 +33,14 @@ struct SigHit {
 /// byte order `e`, keeping only hits that start before `report_limit`
 /// (callers overlap chunks by kProbeBytes and pass the chunk end minus the
 /// overlap). Stops adding once `out` holds `max_hits`.
-void find_signatures(Bytes chunk, std::uint64_t chunk_offset, std::uint64_t report_limit,
-                     Endian e, std::vector<SigHit>& out, std::size_t max_hits = 65536);
+void find_signatures(Bytes chunk, std::uint64_t chunk_offset, std::uint64_t report_limit, Endian e,
+                     std::vector<SigHit>& out, std::size_t max_hits = 65536);
 
 struct DiscoveredLayout {
   ZoneLayout layout;
   Abi abi;
-  bool found = false;               ///< any pstore zone signature at all
-  std::vector<std::string> notes;   ///< how each value was chosen
+  bool found = false;              ///< any pstore zone signature at all
+  std::vector<std::string> notes;  ///< how each value was chosen
 };
 
 /// Proposes the layout (and the writer's ABI, unless `forced_abi`) that puts

@@ -45,7 +45,7 @@ struct ZoneLayout {
   /// values <= 0 disable a frontend; a byte size that is not a multiple of 4096
   /// is replaced by ALIGN(KiB value, 4096) bytes (the kernel's own bug).
   static ZoneLayout from_kib(std::uint64_t total_size, long kmsg_kib, long pmsg_kib,
-                            long console_kib, long ftrace_kib, unsigned nr_cpus);
+                             long console_kib, long ftrace_kib, unsigned nr_cpus);
 
   std::string describe() const;  ///< "kmsg=64K pmsg=0 console=0 ftrace=0 cpus=1 total=8M"
 };

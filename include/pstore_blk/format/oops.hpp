@@ -17,8 +17,8 @@
 //               "Unable to handle kernel paging request at virtual address"
 //                 (arch/arm64/mm/fault.c die_kernel_fault())
 //               "kernel BUG at FILE:LINE!"  (lib/bug.c report_bug())
-//               "WARNING: CPU: N PID: N at FILE:LINE func+0x../0x.. [mod]" (kernel/panic.c __warn())
-//               "general protection fault, ...: 0000 [#1] ..." (arch/x86/kernel/traps.c)
+//               "WARNING: CPU: N PID: N at FILE:LINE func+0x../0x.. [mod]" (kernel/panic.c
+//               __warn()) "general protection fault, ...: 0000 [#1] ..." (arch/x86/kernel/traps.c)
 //               "Oops: 0002 [#1] ...", "invalid opcode: 0000 [#1] ...",
 //               "Internal error: Oops: 96000045 [#1] ..." (x86 __die(), arm64 die())
 //               "watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [comm:pid]"
@@ -56,7 +56,7 @@ enum class CrashKind {
   kSoftLockup,
   kHardLockup,
   kHungTask,
-  kPanic,              ///< "Kernel panic - not syncing" with no report that caused it
+  kPanic,  ///< "Kernel panic - not syncing" with no report that caused it
 };
 
 /// Stable machine name: "null-deref", "page-fault", "gpf", "bug", "warning",
@@ -91,12 +91,12 @@ inline constexpr std::size_t kSignatureFrames = 3;  ///< call-trace frames in th
 /// The crash found in one record's text.
 struct CrashSignature {
   CrashKind kind = CrashKind::kNone;
-  std::string headline;              ///< the headline message, without log prefix
-  std::optional<double> uptime;      ///< the headline's printk timestamp (s)
-  std::optional<Frame> function;     ///< faulting function (RIP / pc / WARNING site)
-  std::optional<Frame> caller;       ///< arm64 "lr :"
-  std::vector<Frame> frames;         ///< first reliable call-trace frames (<= kSignatureFrames)
-  std::string comm;                  ///< task name, empty if unknown
+  std::string headline;           ///< the headline message, without log prefix
+  std::optional<double> uptime;   ///< the headline's printk timestamp (s)
+  std::optional<Frame> function;  ///< faulting function (RIP / pc / WARNING site)
+  std::optional<Frame> caller;    ///< arm64 "lr :"
+  std::vector<Frame> frames;      ///< first reliable call-trace frames (<= kSignatureFrames)
+  std::string comm;               ///< task name, empty if unknown
   std::optional<long> pid;
   std::optional<int> cpu;
   std::optional<std::string> taint;  ///< taint letters ("GOE"); "" = Not tainted; nullopt = unknown
@@ -107,7 +107,7 @@ struct CrashSignature {
   /// kind + normalised function + normalised top frames (+ the panic message
   /// for a bare panic): no addresses, offsets, PIDs or timestamps.
   std::string signature;
-  std::uint64_t hash = 0;            ///< fnv1a64(signature)
+  std::uint64_t hash = 0;  ///< fnv1a64(signature)
 
   /// First 12 hex digits of `hash`: the group id.
   std::string group_id() const;
@@ -126,15 +126,15 @@ std::string short_hex(std::uint64_t hash);
 /// One group of records with the same signature; only aggregates are kept,
 /// so memory grows with the number of groups, not records.
 struct CrashGroup {
-  std::string id;                    ///< group_id()
-  CrashSignature example;            ///< the first record's signature
+  std::string id;          ///< group_id()
+  CrashSignature example;  ///< the first record's signature
   std::size_t count = 0;
   std::optional<std::int64_t> first_time, last_time;  ///< dump times (s since epoch)
   std::set<std::string> releases;
-  std::set<std::string> sources;     ///< at most kMaxGroupSources names are kept
-  std::size_t source_count = 0;      ///< distinct sources, counted past the cap
+  std::set<std::string> sources;              ///< at most kMaxGroupSources names are kept
+  std::size_t source_count = 0;               ///< distinct sources, counted past the cap
   std::map<std::string, std::size_t> states;  ///< "compressed" -> 2, "erased" -> 1, ...
-  std::string last_source;           ///< the source of the latest record (for source_count)
+  std::string last_source;  ///< the source of the latest record (for source_count)
 };
 
 /// Groups records by signature.

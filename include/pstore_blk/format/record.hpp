@@ -30,15 +30,15 @@ inline constexpr std::string_view kBackendName = "pstore_blk";
 struct Record {
   RecordType type = RecordType::kDmesg;
   unsigned id = 0;
-  std::string name;            ///< file name, as the kernel would name it (+ ".erased")
-  std::uint64_t offset = 0;    ///< zone offset inside the partition
+  std::string name;          ///< file name, as the kernel would name it (+ ".erased")
+  std::uint64_t offset = 0;  ///< zone offset inside the partition
   ZoneState state = ZoneState::kOk;
-  bool erased = false;         ///< recovered from an erased zone (--include-erased)
-  bool compressed = false;     ///< the payload is compressed on disk
-  bool decompressed = false;   ///< ... and inflated cleanly
-  std::string content;         ///< exact bytes of the file
-  std::string salvaged;        ///< partial inflate output when inflating failed
-  std::string detail;          ///< what went wrong, if anything
+  bool erased = false;             ///< recovered from an erased zone (--include-erased)
+  bool compressed = false;         ///< the payload is compressed on disk
+  bool decompressed = false;       ///< ... and inflated cleanly
+  std::string content;             ///< exact bytes of the file
+  std::string salvaged;            ///< partial inflate output when inflating failed
+  std::string detail;              ///< what went wrong, if anything
   std::optional<KmsgHeader> kmsg;  ///< dmesg only
 };
 

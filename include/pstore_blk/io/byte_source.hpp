@@ -51,7 +51,8 @@ class FileSource final : public ByteSource {
 /// A window [offset, offset+length) of another source (a partition).
 class SliceSource final : public ByteSource {
  public:
-  SliceSource(const ByteSource& base, std::uint64_t offset, std::uint64_t length, std::string label);
+  SliceSource(const ByteSource& base, std::uint64_t offset, std::uint64_t length,
+              std::string label);
   std::uint64_t size() const override { return length_; }
   Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buf) const override;
   std::string name() const override { return label_; }

@@ -31,7 +31,7 @@ struct ReadOptions {
   LayoutOverride layout;           ///< forced layout when any() is true
   bool include_erased = false;
   const format::SymbolTable* symbols = nullptr;  ///< for ftrace rendering
-  bool keep_content = true;        ///< false: records reach the sink without content
+  bool keep_content = true;                      ///< false: records reach the sink without content
 };
 
 struct ScanSummary {
@@ -40,8 +40,8 @@ struct ScanSummary {
   bool layout_forced = false;
   bool abi_forced = false;
   bool signatures_found = false;
-  std::vector<std::string> notes;           ///< how the layout and ABI were chosen
-  std::vector<format::ZoneReport> zones;    ///< every zone, on-disk order
+  std::vector<std::string> notes;         ///< how the layout and ABI were chosen
+  std::vector<format::ZoneReport> zones;  ///< every zone, on-disk order
   std::uint64_t source_size = 0;
   std::size_t records = 0;
 };

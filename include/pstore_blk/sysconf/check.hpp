@@ -15,14 +15,14 @@ namespace psb::sysconf {
 /// What check/setup know about DEVICE.
 struct DeviceReport {
   DeviceFacts facts;
-  std::string disk;               ///< whole disk (or image) holding the partition
-  bool whole_disk = false;        ///< DEVICE is a whole disk / disk image
+  std::string disk;         ///< whole disk (or image) holding the partition
+  bool whole_disk = false;  ///< DEVICE is a whole disk / disk image
   bool exists_as_partition = false;
-  int partno = 0;                 ///< partition number (existing or to create)
-  std::string pttype;             ///< of `disk`
+  int partno = 0;                                  ///< partition number (existing or to create)
+  std::string pttype;                              ///< of `disk`
   std::optional<device::PartitionInfo> partition;  ///< the existing partition, if any
   std::vector<device::Signature> signatures;       ///< in the partition (or whole device)
-  std::uint64_t free_bytes = 0;   ///< largest free range of a whole disk
+  std::uint64_t free_bytes = 0;                    ///< largest free range of a whole disk
   /// Reasons setup would refuse to use the device as is (mounted, held,
   /// read-only, signatures, size). `signature_only` marks problems --force overrides.
   std::vector<std::string> problems;

@@ -30,13 +30,13 @@ struct StateFile {
   std::string backup;  ///< copy of the file it replaced; "" when it created the file
 };
 struct State {
-  std::string device;        ///< DEVICE as given to setup
-  std::string disk;          ///< the disk (or image) holding the partition
+  std::string device;  ///< DEVICE as given to setup
+  std::string disk;    ///< the disk (or image) holding the partition
   int partno = 0;
   std::string partuuid;
   bool partition_created = false;
-  std::string mode;          ///< "module" or "builtin"
-  std::string cmdline;       ///< kernel command line words setup asked for ("" none)
+  std::string mode;     ///< "module" or "builtin"
+  std::string cmdline;  ///< kernel command line words setup asked for ("" none)
   std::vector<StateFile> files;
   std::vector<std::vector<std::string>> undo_commands;  ///< run after restoring (update-grub)
 };
@@ -59,7 +59,7 @@ struct FileChange {
 
 struct ConfigPlan {
   std::vector<FileChange> files;
-  std::vector<std::vector<std::string>> commands;       ///< after writing (live system only)
+  std::vector<std::vector<std::string>> commands;  ///< after writing (live system only)
   std::vector<std::vector<std::string>> undo_commands;
   /// Built-in kernel and no known boot loader: the words the user must add.
   std::string manual_cmdline;

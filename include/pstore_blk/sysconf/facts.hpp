@@ -29,11 +29,11 @@ const char* bootloader_name(Bootloader b);
 struct ModuleFacts {
   std::string name;
   Build build = Build::kUnknown;
-  std::string config_symbol;   ///< CONFIG_PSTORE_BLK
-  std::string ko_path;         ///< /lib/modules/<kver>/kernel/fs/pstore/pstore_blk.ko.xz, if found
-  bool loaded = false;         ///< /sys/module/<name> exists (loaded module or built-in with params)
-  std::map<std::string, std::string> params;  ///< readable /sys/module/<name>/parameters/*
-  std::vector<std::string> unreadable_params; ///< present but not readable (0400, not root)
+  std::string config_symbol;  ///< CONFIG_PSTORE_BLK
+  std::string ko_path;        ///< /lib/modules/<kver>/kernel/fs/pstore/pstore_blk.ko.xz, if found
+  bool loaded = false;        ///< /sys/module/<name> exists (loaded module or built-in with params)
+  std::map<std::string, std::string> params;   ///< readable /sys/module/<name>/parameters/*
+  std::vector<std::string> unreadable_params;  ///< present but not readable (0400, not root)
 };
 
 /// A backend other than pstore_blk that can take the single pstore slot.
@@ -47,14 +47,14 @@ struct RivalBackend {
   /// Disabled only by the file `pstore-blk setup` wrote: a re-run must keep
   /// disabling it, or the next boot hands the slot back to it.
   bool disabled_by_setup = false;
-  std::string why;             ///< why it will (not) register
+  std::string why;  ///< why it will (not) register
 };
 
 struct SystemFacts {
   std::string root;
-  std::string kernel_release;   ///< /proc/sys/kernel/osrelease
+  std::string kernel_release;  ///< /proc/sys/kernel/osrelease
   int kernel_major = 0, kernel_minor = 0;
-  std::string config_source;    ///< /boot/config-<kver> or /proc/config.gz; empty: none found
+  std::string config_source;  ///< /boot/config-<kver> or /proc/config.gz; empty: none found
   KernelConfig config;
 
   ModuleFacts pstore, pstore_zone, pstore_blk;
@@ -62,17 +62,17 @@ struct SystemFacts {
   std::optional<long> cfg_kmsg_size, cfg_pmsg_size, cfg_console_size, cfg_ftrace_size;
   std::optional<int> cfg_max_reason;
 
-  std::string backend;          ///< /sys/module/pstore/parameters/backend; "" or "(null)": none
-  std::string compress;         ///< /sys/module/pstore/parameters/compress
+  std::string backend;   ///< /sys/module/pstore/parameters/backend; "" or "(null)": none
+  std::string compress;  ///< /sys/module/pstore/parameters/compress
   std::vector<RivalBackend> rivals;
 
-  bool efi_firmware = false;    ///< /sys/firmware/efi
+  bool efi_firmware = false;  ///< /sys/firmware/efi
   bool pstore_mounted = false;
   std::string pstore_mountpoint;
   std::vector<std::string> records;  ///< files waiting in the pstore mount
-  bool systemd_pstore = false;  ///< systemd-pstore.service installed
+  bool systemd_pstore = false;       ///< systemd-pstore.service installed
   bool panic_on_oops = false;
-  std::string cmdline;          ///< /proc/cmdline
+  std::string cmdline;  ///< /proc/cmdline
 
   Bootloader bootloader = Bootloader::kUnknown;
   std::string bootloader_why;
@@ -98,14 +98,14 @@ std::string read_kernel_log(const RootFs& fs);
 
 /// Facts about the DEVICE given to check/setup that come from /proc and /sys.
 struct DeviceFacts {
-  std::string path;            ///< as given
-  std::string kname;           ///< kernel name (vda2), empty for image files
+  std::string path;   ///< as given
+  std::string kname;  ///< kernel name (vda2), empty for image files
   bool exists = false;
   bool is_block = false;
-  bool is_partition = false;   ///< /sys/class/block/<kname>/partition exists
+  bool is_partition = false;  ///< /sys/class/block/<kname>/partition exists
   int partno = 0;
-  std::string parent;          ///< whole-disk kernel name for a partition
-  std::uint64_t size = 0;      ///< bytes
+  std::string parent;      ///< whole-disk kernel name for a partition
+  std::uint64_t size = 0;  ///< bytes
   bool read_only = false;
   std::vector<std::string> mounted_at;
   std::vector<std::string> holders;

@@ -1,14 +1,13 @@
 // PartitionPlan on image files: plan in memory, commit once, other partitions
 // untouched; signature probe and wipe. No root needed.
-#include <catch2/catch.hpp>
+#include "pstore_blk/device/partition.hpp"
 
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <string>
-
-#include "pstore_blk/device/partition.hpp"
 
 using namespace psb::device;
 

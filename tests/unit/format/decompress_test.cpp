@@ -1,6 +1,7 @@
+#include "pstore_blk/format/decompress.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "pstore_blk/format/decompress.hpp"
 #include "zone_builder.hpp"
 
 using namespace psb::format;

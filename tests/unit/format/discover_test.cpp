@@ -1,6 +1,7 @@
+#include "pstore_blk/format/discover.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "pstore_blk/format/discover.hpp"
 #include "zone_builder.hpp"
 
 using namespace psb::format;
@@ -50,15 +51,17 @@ TEST_CASE("discovery finds ring zones in front of the kmsg area", "[format][disc
   for (const auto& w : *want) {
     if (w.type == RecordType::kDmesg && w.index > 1) break;
     bool same = false;
-    for (const auto& g : *got) same |= (g.type == w.type && g.index == w.index && g.offset == w.offset);
+    for (const auto& g : *got)
+      same |= (g.type == w.type && g.index == w.index && g.offset == w.offset);
     CAPTURE(static_cast<int>(w.type), w.index, w.offset);
     CHECK(same);
   }
 }
 
 TEST_CASE("the ABI is guessed from the kmsg header shape", "[format][discover]") {
-  auto [abi, e] = GENERATE(std::pair{Abi::i386(), Endian::kLittle}, std::pair{Abi::x86_64(), Endian::kLittle},
-                           std::pair{Abi::ppc64(), Endian::kBig});
+  auto [abi, e] =
+      GENERATE(std::pair{Abi::i386(), Endian::kLittle}, std::pair{Abi::x86_64(), Endian::kLittle},
+               std::pair{Abi::ppc64(), Endian::kBig});
   CAPTURE(abi.name);
   ImageBuilder b(ZoneLayout::from_kib(1 << 20, 64, 0, 0, 0, 1), abi);
   b.kmsg(0, 2, 1, 1700000000, "a", true).kmsg(1, 2, 2, 1700000100, "b", true);

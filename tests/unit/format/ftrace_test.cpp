@@ -1,11 +1,13 @@
+#include "pstore_blk/format/ftrace.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "pstore_blk/format/ftrace.hpp"
 #include "zone_builder.hpp"
 
 using namespace psb::format;
 
-TEST_CASE("per-CPU ftrace zones merge by counter like pstore_ftrace_combine_log()", "[format][ftrace]") {
+TEST_CASE("per-CPU ftrace zones merge by counter like pstore_ftrace_combine_log()",
+          "[format][ftrace]") {
   const Abi abi = GENERATE(Abi::x86_64(), Abi::i386());
   CAPTURE(abi.name);
   const std::size_t rs = abi.ftrace_record_size();
@@ -23,7 +25,8 @@ TEST_CASE("per-CPU ftrace zones merge by counter like pstore_ftrace_combine_log(
     return r;
   };
   // CPU0 has a leading partial record (a wrapped ring), CPU1 does not.
-  std::string cpu0 = std::string(5, 'x') + rec(0x1000, 1, 0) + rec(0x1010, 4, 0) + rec(0x1020, 5, 0);
+  std::string cpu0 =
+      std::string(5, 'x') + rec(0x1000, 1, 0) + rec(0x1010, 4, 0) + rec(0x1020, 5, 0);
   std::string cpu1 = rec(0x2000, 2, 1) + rec(0x2010, 4, 1) + rec(0x2020, 9, 1);
   std::vector<FtraceRecord> m;
   ftrace_combine(m, cpu0, abi);
@@ -50,8 +53,11 @@ TEST_CASE("ftrace lines render like pstore_ftrace_seq_show()", "[format][ftrace]
                                     {0xffffffff81000100, 0xffffffff81000120, (7ull << 8) | 1}};
   const std::string out = render_ftrace(recs, Abi::x86_64(), &syms);
   CHECK(out ==
-        "CPU:0 ts:5914676 ffffffff81000210  ffffffff810003b8  call_cpuidle <- cpu_startup_entry+0xb8/0x200\n"
+        "CPU:0 ts:5914676 ffffffff81000210  ffffffff810003b8  call_cpuidle <- "
+        "cpu_startup_entry+0xb8/0x200\n"
         "CPU:1 ts:7 ffffffff81000100  ffffffff81000120  __do_softirq <- __do_softirq+0x20/0x100\n");
   const std::string bare = render_ftrace({recs[1]}, Abi::x86_64(), nullptr);
-  CHECK(bare == "CPU:1 ts:7 ffffffff81000100  ffffffff81000120  0xffffffff81000100 <- 0xffffffff81000120\n");
+  CHECK(
+      bare ==
+      "CPU:1 ts:7 ffffffff81000100  ffffffff81000120  0xffffffff81000100 <- 0xffffffff81000120\n");
 }

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "pstore_blk/format/layout.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace psb::format;
 
@@ -29,7 +29,10 @@ TEST_CASE("ftrace zones of F/n bytes leave the kmsg area unaligned", "[format][l
   REQUIRE(s.has_value());
   const ZoneSlot* first_kmsg = nullptr;
   for (const auto& z : *s)
-    if (z.type == RecordType::kDmesg) { first_kmsg = &z; break; }
+    if (z.type == RecordType::kDmesg) {
+      first_kmsg = &z;
+      break;
+    }
   REQUIRE(first_kmsg);
   CHECK(first_kmsg->offset == 196604);  // 128 KiB + 6 * 10922
   // The count uses the nominal ftrace size: (8M - 192K) / 64K = 125.

@@ -2,7 +2,6 @@
 // fixtures/oops-corpus/ (one <case>.expected per <case>.txt) and the records
 // real kernels wrote in fixtures/kernel/*/ (kernel-fixtures.expected).
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -64,18 +63,30 @@ TEST_CASE("hand-written corpus: kind, function, task, taint, release", "[format]
     INFO(e.path().filename().string() << "\nsignature: " << s.signature);
     for (const auto& [key, value] : want) {
       INFO("key " << key);
-      if (key == "kind") CHECK(kind_name(s.kind) == value);
-      else if (key == "function") CHECK((s.function ? s.function->normalized() : "") == value);
-      else if (key == "module") CHECK((s.function ? (s.function->module.empty() ? "-" : s.function->module) : "") == value);
-      else if (key == "caller") CHECK((s.caller ? s.caller->normalized() : "") == value);
-      else if (key == "comm") CHECK(s.comm == value);
-      else if (key == "pid") CHECK((s.pid ? std::to_string(*s.pid) : "") == value);
-      else if (key == "cpu") CHECK((s.cpu ? std::to_string(*s.cpu) : "") == value);
-      else if (key == "taint") CHECK((s.taint ? (s.taint->empty() ? "-" : *s.taint) : "?") == value);
-      else if (key == "release") CHECK(s.release == value);
-      else if (key == "frames") CHECK(frames_str(s) == value);
-      else if (key == "panic") CHECK(s.panic == value);
-      else FAIL("unknown key " << key);
+      if (key == "kind")
+        CHECK(kind_name(s.kind) == value);
+      else if (key == "function")
+        CHECK((s.function ? s.function->normalized() : "") == value);
+      else if (key == "module")
+        CHECK((s.function ? (s.function->module.empty() ? "-" : s.function->module) : "") == value);
+      else if (key == "caller")
+        CHECK((s.caller ? s.caller->normalized() : "") == value);
+      else if (key == "comm")
+        CHECK(s.comm == value);
+      else if (key == "pid")
+        CHECK((s.pid ? std::to_string(*s.pid) : "") == value);
+      else if (key == "cpu")
+        CHECK((s.cpu ? std::to_string(*s.cpu) : "") == value);
+      else if (key == "taint")
+        CHECK((s.taint ? (s.taint->empty() ? "-" : *s.taint) : "?") == value);
+      else if (key == "release")
+        CHECK(s.release == value);
+      else if (key == "frames")
+        CHECK(frames_str(s) == value);
+      else if (key == "panic")
+        CHECK(s.panic == value);
+      else
+        FAIL("unknown key " << key);
     }
     CHECK(s.group_id().size() == 12);
   }
@@ -131,7 +142,8 @@ TEST_CASE("kernel-written records: the same crash groups together", "[format][oo
     if (!e.is_regular_file() || e.path().filename().string().rfind("dmesg-", 0) != 0) continue;
     const auto s = parse_crash(slurp(e.path()));
     if (!s.function) continue;
-    by_function[s.function->normalized() + " " + std::string(kind_name(s.kind))].insert(s.group_id());
+    by_function[s.function->normalized() + " " + std::string(kind_name(s.kind))].insert(
+        s.group_id());
     ++seen;
   }
   for (const auto& [fn, ids] : by_function) {

@@ -1,10 +1,9 @@
 // parse_crash() pieces, the signature normalisation and CrashGroups, on
 // small texts written here (the corpus test covers whole reports).
-#include <catch2/catch.hpp>
-
-#include <string>
-
 #include "pstore_blk/format/oops.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
 
 using namespace psb::format;
 
@@ -112,7 +111,9 @@ TEST_CASE("the last report in a record is the one that caused the dump", "[forma
   std::string text = null_oops("fooblk_queue_rq", 10.5, 100, "+0x3c/0x1f0");
   text += "<2>[   20.000001] kernel BUG at fs/barfs/extent.c:1187!\n";
   text += "<4>[   20.000002] invalid opcode: 0000 [#2] PREEMPT SMP NOPTI\n";
-  text += "<4>[   20.000003] CPU: 1 PID: 7 Comm: rsync Tainted: G      D    OE      6.1.0-18-amd64 #1\n";
+  text +=
+      "<4>[   20.000003] CPU: 1 PID: 7 Comm: rsync Tainted: G      D    OE      6.1.0-18-amd64 "
+      "#1\n";
   text += "<4>[   20.000004] RIP: 0010:barfs_split_extent+0x2e1/0x2f0 [barfs]\n";
   auto s = parse_crash(text);
   CHECK(s.kind == CrashKind::kBug);
@@ -175,7 +176,8 @@ TEST_CASE("signatures ignore addresses, offsets, PIDs and timestamps", "[format]
   CHECK(other_fn.signature != a.signature);
   CHECK(other_fn.group_id() != a.group_id());
 
-  auto other_path = parse_crash(null_oops("fooblk_queue_rq", 3.5, 17, "+0x40/0x200", "fooblk_flush"));
+  auto other_path =
+      parse_crash(null_oops("fooblk_queue_rq", 3.5, 17, "+0x40/0x200", "fooblk_flush"));
   CHECK(other_path.group_id() != a.group_id());
 }
 

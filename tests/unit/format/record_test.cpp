@@ -1,13 +1,15 @@
+#include "pstore_blk/format/record.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "pstore_blk/format/record.hpp"
 #include "zone_builder.hpp"
 
 using namespace psb::format;
 using psb::test::ImageBuilder;
 
 namespace {
-std::optional<Record> dmesg(const ImageBuilder& b, unsigned idx, const Abi& abi, bool erased = false) {
+std::optional<Record> dmesg(const ImageBuilder& b, unsigned idx, const Abi& abi,
+                            bool erased = false) {
   const ZoneSlot& s = b.slot(RecordType::kDmesg, idx);
   Bytes z(b.bytes().data() + s.offset, s.size);
   DecodeOptions o;

@@ -3,7 +3,6 @@
 // the truncation or corruption implies, and undamaged zones decode exactly as
 // in the whole image. Run under ASan+UBSan in CI.
 #include <catch2/catch.hpp>
-
 #include <map>
 
 #include "fixture_io.hpp"
@@ -71,7 +70,8 @@ TEST_CASE("truncation sweep: every prefix length of a kernel-written image", "[f
       if (f.state == ZoneState::kOk && f.header)
         need = z.slot.offset + 12 + static_cast<std::uint64_t>(f.header->datalen);
       const ZoneState want = len < need ? ZoneState::kTruncated : f.state;
-      if (z.state != want) FAIL("zone " << i << " prefix " << len << " state " << state_name(z.state));
+      if (z.state != want)
+        FAIL("zone " << i << " prefix " << len << " state " << state_name(z.state));
     }
     // Records of complete zones are exactly the whole image's.
     for (const auto& [name, content] : s.records) {
@@ -97,17 +97,22 @@ TEST_CASE("corruption sweep: every byte of every header, flipped", "[format][swe
         const Scan s = scan(img, forced());
         const auto& got = s.sum.zones[z.slot.index];
         ZoneState want = ZoneState::kOk;
-        if (b < 4) want = ZoneState::kNoValidData;                       // sig
-        else if (b < 8) want = ZoneState::kOk;                           // datalen: see below
-        else if (b < 12) want = ZoneState::kOk;                          // start: unused for kmsg
-        else if (b < 16) want = ZoneState::kBadKmsgMagic;                // magic
+        if (b < 4)
+          want = ZoneState::kNoValidData;  // sig
+        else if (b < 8)
+          want = ZoneState::kOk;  // datalen: see below
+        else if (b < 12)
+          want = ZoneState::kOk;  // start: unused for kmsg
+        else if (b < 16)
+          want = ZoneState::kBadKmsgMagic;  // magic
         INFO("zone " << z.slot.index << " byte " << b << " mask " << int(mask) << " -> "
                      << state_name(got.state) << ": " << got.detail);
         if (b >= 4 && b < 8) {
           // datalen: too large is overtop, negative is overtop, smaller cuts
           // the deflate stream (decompress_failed) or is shorter than the
           // header (corrupt); never a crash, never "ok" with other content.
-          const bool allowed = got.state == ZoneState::kOvertop || got.state == ZoneState::kCorrupt ||
+          const bool allowed = got.state == ZoneState::kOvertop ||
+                               got.state == ZoneState::kCorrupt ||
                                got.state == ZoneState::kDecompressFailed ||
                                got.state == ZoneState::kOk || got.state == ZoneState::kErased;
           CHECK(allowed);

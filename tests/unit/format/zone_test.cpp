@@ -1,6 +1,7 @@
+#include "pstore_blk/format/zone.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "pstore_blk/format/zone.hpp"
 #include "zone_builder.hpp"
 
 using namespace psb::format;
@@ -70,7 +71,7 @@ TEST_CASE("ring zone states follow psz_recover_zone()", "[format][zone]") {
   const std::uint64_t c = b.slot(RecordType::kConsole, 0).offset;
   b.poke32(c + 8, 5000);  // start > buffer_size
   CHECK(classify_whole(b, RecordType::kConsole, 0, Abi::x86_64()).state == ZoneState::kOvertop);
-  b.poke32(c + 8, 100);   // start > datalen (7)
+  b.poke32(c + 8, 100);  // start > datalen (7)
   CHECK(classify_whole(b, RecordType::kConsole, 0, Abi::x86_64()).state == ZoneState::kCorrupt);
   b.poke32(c + 4, 0);
   b.poke32(c + 8, 0);

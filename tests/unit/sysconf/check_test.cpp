@@ -1,9 +1,10 @@
 // `check` facts and verdicts on the fake system trees in fixtures/systems/
 // (regenerate them with fixtures/systems/make-systems.sh).
+#include "pstore_blk/sysconf/check.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "golden.hpp"
-#include "pstore_blk/sysconf/check.hpp"
 #include "pstore_blk/sysconf/config.hpp"
 
 using namespace psb::sysconf;
@@ -22,7 +23,9 @@ const Verdict& verdict(const std::vector<Verdict>& v, const std::string& kind) {
   return v.front();
 }
 
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 }  // namespace
 
@@ -97,7 +100,8 @@ TEST_CASE("pstore-not-mounted: attached, but nobody mounts pstore", "[sysconf][c
   auto v = judge(sf, nullptr, effective_sizes(sf, nullptr));
   CHECK(verdict(v, "oops").yes);
   CHECK(has(verdict(v, "oops").reason, "attached to /dev/disk/by-partuuid/"));
-  CHECK(has(verdict(v, "panic").reason, "/dev/disk/by-partuuid/5053422d-0002-4000-8000-000000000007 has no panic_write"));
+  CHECK(has(verdict(v, "panic").reason,
+            "/dev/disk/by-partuuid/5053422d-0002-4000-8000-000000000007 has no panic_write"));
 }
 
 TEST_CASE("builtin: every front-end, attached by PARTUUID", "[sysconf][check]") {

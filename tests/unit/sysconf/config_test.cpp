@@ -1,16 +1,16 @@
 // plan_config / apply_config / undo_config: which files, backups once,
 // re-runs change nothing, undo restores. Uses FakeWriter and real temp trees.
-#include <catch2/catch.hpp>
+#include "pstore_blk/sysconf/config.hpp"
 
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 
 #include "fake_runner.hpp"
 #include "fake_writer.hpp"
 #include "golden.hpp"
-#include "pstore_blk/sysconf/config.hpp"
 
 using namespace psb::sysconf;
 namespace fs = std::filesystem;
@@ -49,7 +49,8 @@ struct TempRoot {
 
 }  // namespace
 
-TEST_CASE("module setup on Debian: modprobe.d, modules-load.d, systemd-pstore drop-in", "[sysconf]") {
+TEST_CASE("module setup on Debian: modprobe.d, modules-load.d, systemd-pstore drop-in",
+          "[sysconf]") {
   auto sf = facts_of("debian-6.1-module");
   auto p = plan_for(sf);
   RootFs root(psb::test::source_path("fixtures/systems/debian-6.1-module"));
@@ -98,7 +99,8 @@ TEST_CASE("built-in with kernel-install: /etc/kernel/cmdline", "[sysconf]") {
   REQUIRE(cp.files.size() == 1);
   CHECK(cp.files[0].path == kKernelCmdlinePath);
   CHECK(cp.files[0].content ==
-        "console=ttyS0 root=/dev/vda1 pstore_blk.blkdev=PARTUUID=5053422d-0002-4000-8000-000000000007 "
+        "console=ttyS0 root=/dev/vda1 "
+        "pstore_blk.blkdev=PARTUUID=5053422d-0002-4000-8000-000000000007 "
         "pstore_blk.kmsg_size=64 pstore_blk.best_effort=y\n");
 }
 
@@ -181,9 +183,7 @@ TEST_CASE("a re-run after --now unloaded efi_pstore keeps disabling it", "[sysco
 
   // What --now leaves behind: efi_pstore unloaded, pstore_blk registered.
   fs::remove_all(tmp.path + "/sys/module/efi_pstore");
-  {
-    std::ofstream(tmp.path + "/sys/module/pstore/parameters/backend") << "pstore_blk\n";
-  }
+  { std::ofstream(tmp.path + "/sys/module/pstore/parameters/backend") << "pstore_blk\n"; }
   auto sf2 = probe_system(root, "");
   CHECK(sf2.active_backend() == "pstore_blk");
   auto p2 = plan_for(sf2);

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -15,7 +14,9 @@
 
 namespace psb::test {
 
-inline std::string source_path(const std::string& rel) { return std::string(PSB_SOURCE_DIR) + "/" + rel; }
+inline std::string source_path(const std::string& rel) {
+  return std::string(PSB_SOURCE_DIR) + "/" + rel;
+}
 
 inline void check_golden(const std::string& name, const std::string& actual) {
   const std::string path = source_path("fixtures/sysconf/" + name);
