@@ -21,7 +21,7 @@ build_pkgs=(
   groff-base man-db bsdextrautils asciidoctor  # the man page test renders it and checks it is not stale
 )
 vm_pkgs=(
-  qemu-system-x86 ovmf busybox-static cpio kmod gcc-12 bc flex bison libelf-dev libssl-dev
+  qemu-system-x86 ovmf busybox-static cpio kmod gcc-12 bc flex bison libelf-dev libssl-dev debootstrap
   ca-certificates
 )
 pkgs=("${build_pkgs[@]}")

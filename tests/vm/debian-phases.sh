@@ -72,7 +72,8 @@ sysstate() {
 
 # export_boot: a changed initrd (setup may run update-initramfs) goes back to the host.
 export_boot() {
-    local f=/boot/initrd.img-$(uname -r)
+    local f
+    f=/boot/initrd.img-$(uname -r)
     if [[ -f $f && $(md5sum <"$f" | cut -d' ' -f1) != "${PSB_INITRD_MD5:-}" ]]; then
         log "$f changed: exported for the next boot"
         mkdir -p "$EXPORT/boot"

@@ -68,6 +68,8 @@ if [[ -z $mirror ]]; then
     mirror=${mirror:-http://deb.debian.org/debian}
 fi
 
+# Older images (another ABI or an edited recipe) are 1.5 GB each: drop them.
+find "$PSB_CACHE/debian" -mindepth 1 -maxdepth 1 -type d ! -path "$out" -exec rm -rf {} +
 rm -rf "$out"
 mkdir -p "$out"
 root=$out/root
@@ -84,10 +86,10 @@ trap cleanup EXIT
 
 t0=$(date +%s)
 psb_log "debootstrap $suite from $mirror into $root (log: $log)"
-pkgs=systemd-sysv,systemd,udev,kmod,util-linux,fdisk,e2fsprogs,initramfs-tools,linux-base,zstd
+include=systemd-sysv,systemd,udev,kmod,util-linux,fdisk,e2fsprogs,initramfs-tools,linux-base,zstd
 # Libraries of the project binary that minbase lacks.
-pkgs+=,libfmt9,libblkid1,libfdisk1,zlib1g,libstdc++6
-debootstrap --variant=minbase --include="$pkgs" "$suite" "$root" "$mirror" >"$log" 2>&1 \
+include+=,libfmt9,libblkid1,libfdisk1,zlib1g,libstdc++6
+debootstrap --variant=minbase --include="$include" "$suite" "$root" "$mirror" >"$log" 2>&1 \
     || { tail -n 30 "$log" >&2; psb_die "debootstrap failed (log: $log)"; }
 psb_log "debootstrap done in $(($(date +%s) - t0))s"
 

@@ -16,4 +16,4 @@
 #   - the read boot loads efi_pstore first again: pstore_blk must still
 #     attach from the configuration setup wrote, and the oops must be read
 #     back identically by the guest kernel and `pstore-blk extract`.
-exec "$(dirname "${BASH_SOURCE[0]}")/e2e-setup.sh" --efi "$@"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/e2e-setup.sh" --efi "$@"

@@ -25,6 +25,11 @@
 #     kernel's files (bytes, mode 0600, dmesg mtime); the ext4 partition must
 #     be byte-identical; the records must survive the re-runs on disk;
 #     `check`'s exit status and oops verdict must match what happened.
+#  5. verify boot: /etc as the re-runs left it; pstore_blk must attach the
+#     way a booting system loads it; then `undo --remove-partition` must
+#     remove every file setup wrote, delete the partition (the kernel must
+#     drop it too, and pstore_blk must not stay attached to it) and leave
+#     the table as it was before setup and the ext4 partition untouched.
 #
 # --efi (e2e-efi.sh): boot with OVMF and load efi_pstore before anything else,
 # as systemd-pstore.service's modprobe@efi_pstore does on Debian 12, so the
@@ -225,6 +230,11 @@ if [[ -n $PSB_LAST_GUEST_FAIL ]]; then
     fail "read boot: ${PSB_LAST_GUEST_FAIL#*PSB-FAIL: } (serial log: $work/setup_read/serial.log)"
 fi
 note "read boot: $(grep -a -o 'pstore_blk: attached.*' "$rx/dmesg.txt" | head -n1)"
+# Informational: what check says when setup's configuration is in place but
+# pstore_blk is not loaded yet (the state between boot and modules-load, or
+# after `setup` without --now).
+IFS=$'\t' read -r v reason < <(python3 "$PSB_VM_DIR/verdict.py" oops /dev/null "$rx/cmd/check-boot.out")
+note "check with the configuration in place, pstore_blk not loaded yet: exit $(cmd_rc setup_read check-boot), oops ${v^^} ($reason)"
 ((efi)) && note "read boot: backend=$(sed -n 's/^== backend: //p' "$rx/state.loaded") (efi_pstore loaded first: $(cmd_rc setup_read modprobe-efi_pstore))"
 if grep -aq 'Failed to insert\|ignoring unexpected backend\|registering with pstore failed' "$rx/dmesg.txt"; then
     problem "read boot kernel log: $(grep -a 'ignoring unexpected backend\|registering with pstore failed' "$rx/dmesg.txt" | head -n2 | tr '\n' ' ')"

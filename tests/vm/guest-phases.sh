@@ -151,6 +151,7 @@ phase_setup_writer() {
     run_cmd check-before pstore-blk check
     run_cmd check-before-json pstore-blk check --json
     run_cmd check-dev-before pstore-blk check "$PSB_SETUP_DEV"
+    # shellcheck disable=SC2086
     run_cmd setup-dry pstore-blk setup "$PSB_SETUP_DEV" $PSB_SETUP_ARGS --dry-run --yes
     snapshot_fs before-setup
     dmesg >/tmp/dmesg.before-setup
