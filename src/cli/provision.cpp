@@ -105,7 +105,15 @@ void print_device(const DeviceReport& d) {
   for (const auto& s : d.signatures)
     row("signature",
         fmt::format("{} ({}) at byte {}", s.type, s.usage.empty() ? "other" : s.usage, s.offset));
-  row("mounted", d.facts.mounted_at.empty() ? "no" : d.facts.mounted_at.front());
+  if (!d.facts.mounted_at.empty()) {
+    row("mounted", d.facts.mounted_at.front());
+  } else if (!d.facts.partitions_mounted.empty()) {
+    std::string parts;
+    for (const auto& p : d.facts.partitions_mounted) parts += (parts.empty() ? "" : ", ") + p;
+    row("mounted", "partitions in use: " + parts + " (setup adds a partition without re-reading the table)");
+  } else {
+    row("mounted", "no");
+  }
   row("held", d.facts.holders.empty() ? "no" : d.facts.holders.front());
   if (d.partition && d.partition->size > (128ull << 20))
     row("note", "pstore/zone uses at most 128 MiB; the rest stays unused");
@@ -188,6 +196,7 @@ nlohmann::ordered_json device_json(const DeviceReport& d) {
   for (const auto& s : d.signatures)
     j["signatures"].push_back({{"type", s.type}, {"usage", s.usage}, {"offset", s.offset}});
   j["mounted_at"] = d.facts.mounted_at;
+  j["partitions_mounted"] = d.facts.partitions_mounted;
   j["holders"] = d.facts.holders;
   j["read_only"] = d.facts.read_only;
   j["problems"] = d.problems;

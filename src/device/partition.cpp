@@ -217,6 +217,34 @@ std::string dump_script(fdisk_context* cxt) {
 
 }  // namespace
 
+std::string derived_partuuid(const std::string& disk_id, std::size_t number, std::uint64_t start) {
+  // Two FNV-1a 64 hashes (different offset bases) of "disk GUID/number/start",
+  // shaped as a random (version 4, RFC 4122 variant) UUID.
+  const std::string key = disk_id + "/" + std::to_string(number) + "/" + std::to_string(start);
+  auto fnv = [&](std::uint64_t h) {
+    for (unsigned char ch : key) {
+      h ^= static_cast<std::uint64_t>(std::tolower(ch));
+      h *= 0x100000001b3ull;
+    }
+    return h;
+  };
+  const std::uint64_t hi = fnv(0xcbf29ce484222325ull);
+  const std::uint64_t lo = fnv(0x84222325cbf29ce4ull);
+  unsigned char b[16];
+  for (int i = 0; i < 8; ++i) {
+    b[i] = static_cast<unsigned char>(hi >> (56 - 8 * i));
+    b[8 + i] = static_cast<unsigned char>(lo >> (56 - 8 * i));
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  char out[40];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return out;
+}
+
 std::string mbr_partuuid(const std::string& disk_id, int number) {
   std::string id = disk_id;
   if (id.rfind("0x", 0) == 0) id = id.substr(2);
@@ -310,7 +338,12 @@ Result<PartitionPlan> PartitionPlan::create(const std::string& disk, const NewPa
   plan.part_.start = *start;
   plan.part_.size = req.size;
   plan.part_.name = gpt ? req.name : "";
-  int rc = add_to_label(cxt, plan.part_, ss, false);
+  // On an existing GPT the PARTUUID is derived from the disk GUID and the
+  // partition's place, so `setup --dry-run` shows the PARTUUID that the real
+  // run then writes (and puts into modprobe.d).
+  const bool derive_uuid = gpt && !plan.creates_label_ && !plan.before_.disk_id.empty();
+  if (derive_uuid) plan.part_.uuid = derived_partuuid(plan.before_.disk_id, number, *start);
+  int rc = add_to_label(cxt, plan.part_, ss, derive_uuid);
   if (rc != 0)
     return make_sys_error(
         "Failed to plan partition " + std::to_string(number) + " on '" + disk + "'", -rc);

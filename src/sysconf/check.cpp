@@ -198,8 +198,24 @@ std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, co
   } else if (!active.empty() && active != "pstore_blk") {
     oops.reason =
         "backend '" + active + "' holds the single pstore slot; oopses go there, not to pstore_blk";
+    const RivalBackend* holder = nullptr;
+    for (const auto& r : sf.rivals)
+      if (r.backend_name == active) holder = &r;
+    if (!sf.configured_blkdev.empty()) {
+      if (holder && holder->disabled)
+        oops.reason += "; from the next boot on pstore_blk (configured in " + sf.configured_in +
+                       " for " + sf.configured_blkdev + ") gets it: " + holder->why;
+      else
+        oops.reason += "; pstore_blk is configured (" + sf.configured_in + ") for " +
+                       sf.configured_blkdev + ", but '" + active +
+                       "' takes the slot again at the next boot: run `pstore-blk setup DEVICE`";
+    }
   } else if (sf.pstore_blk.loaded && sf.pstore_blk.unreadable_params.size() && dev.empty()) {
     oops.reason = "pstore_blk is loaded but its parameters are not readable (run as root)";
+  } else if (!sf.configured_blkdev.empty()) {
+    oops.reason = "pstore_blk is not attached now; it is configured (" + sf.configured_in +
+                  ") for " + sf.configured_blkdev +
+                  " and attaches at the next boot, or now with `pstore-blk setup DEVICE --now`";
   } else {
     oops.reason = "pstore_blk is not attached to any device; run `pstore-blk setup DEVICE`";
   }

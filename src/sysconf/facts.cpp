@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+
+#include <climits>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -368,6 +370,28 @@ SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log) {
   probe_rivals(fs, sf);
   probe_bootloader(fs, sf);
 
+  // What the next boot will use, whatever runs now.
+  if (auto b = modprobe_option(fs, "pstore_blk", "blkdev", "", "")) {
+    sf.configured_blkdev = *b;
+    sf.configured_in = "modprobe.d";
+  } else {
+    for (const char* f : {"/etc/kernel/cmdline", "/etc/default/grub.d/pstore-blk.cfg"}) {
+      auto text = fs.read(f);
+      if (!text) continue;
+      std::istringstream words(*text);
+      std::string w;
+      while (words >> w) {
+        if (!w.empty() && w.front() == '"') w.erase(0, 1);
+        if (!w.empty() && w.back() == '"') w.pop_back();
+        if (w.rfind("pstore_blk.blkdev=", 0) == 0) {
+          sf.configured_blkdev = w.substr(18);
+          sf.configured_in = f;
+        }
+      }
+      if (!sf.configured_blkdev.empty()) break;
+    }
+  }
+
   std::istringstream in(kernel_log);
   std::string line;
   while (std::getline(in, line))
@@ -444,6 +468,24 @@ DeviceFacts probe_device_facts(const RootFs& fs, const std::string& path) {
       std::string src, dir;
       if (w >> src >> dir && src.rfind("/dev/", 0) == 0 && same_dev(src))
         d.mounted_at.push_back(dir);
+    }
+  }
+  if (mounts && d.is_block && !d.is_partition && !d.kname.empty()) {
+    std::istringstream in(*mounts);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream w(line);
+      std::string src, dir;
+      if (!(w >> src >> dir) || src.rfind("/dev/", 0) != 0) continue;
+      char buf[PATH_MAX];
+      if (!::realpath(src.c_str(), buf)) continue;
+      const std::string name = std::string(buf).substr(std::string(buf).rfind('/') + 1);
+      // /sys/class/block/<part> links to .../block/<disk>/<part>.
+      if (!::realpath(fs.host_path("/sys/class/block/" + name).c_str(), buf)) continue;
+      std::string sys(buf);
+      sys = sys.substr(0, sys.rfind('/'));
+      if (name != d.kname && sys.substr(sys.rfind('/') + 1) == d.kname)
+        d.partitions_mounted.push_back(name + " on " + dir);
     }
   }
   if (auto swaps = fs.read("/proc/swaps")) {

@@ -111,4 +111,9 @@ Result<std::vector<Signature>> wipe_range(const std::string& path, std::uint64_t
 /// identifier `disk_id` ("0x1234abcd" -> "1234abcd-03").
 std::string mbr_partuuid(const std::string& disk_id, int number);
 
+/// The PARTUUID planned for a new partition on an existing GPT: derived from
+/// the disk GUID, the partition number and its start, so a dry run and the
+/// real run agree. Shaped as a version-4 UUID, lower case.
+std::string derived_partuuid(const std::string& disk_id, std::size_t number, std::uint64_t start);
+
 }  // namespace psb::device

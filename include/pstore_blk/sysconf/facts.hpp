@@ -78,6 +78,10 @@ struct SystemFacts {
   std::string bootloader_why;
 
   std::vector<std::string> log_lines;  ///< kernel log lines mentioning pstore
+  /// blkdev= configured for the next boot (modprobe.d options, or
+  /// pstore_blk.blkdev= in /etc/kernel/cmdline or the GRUB drop-in), and where.
+  std::string configured_blkdev;
+  std::string configured_in;
 
   /// pstore_blk is registered as the backend and has a blkdev.
   bool pstore_blk_attached() const;
@@ -110,6 +114,9 @@ struct DeviceFacts {
   std::vector<std::string> mounted_at;
   std::vector<std::string> holders;
   bool swap = false;
+  /// Whole disks: "vda1 on /" for each mounted partition of the disk. Not a
+  /// reason to refuse (setup adds a partition with BLKPG), but worth saying.
+  std::vector<std::string> partitions_mounted;
 };
 
 /// Fills DeviceFacts for a block device or image file; the /proc and /sys

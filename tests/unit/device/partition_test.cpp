@@ -67,6 +67,11 @@ TEST_CASE("PartitionPlan creates a GPT partition in free space and keeps the oth
   CHECK(plan->partition().size == (8u << 20));
   CHECK(plan->partition().name == "pstore");
   CHECK(plan->partition().uuid.size() == 36);
+  CHECK(plan->partition().uuid[14] == '4');  // version 4 shape
+  // A second plan (what a real run after --dry-run does) names the same PARTUUID.
+  auto again = PartitionPlan::create(img.path, NewPartition{});
+  REQUIRE(again);
+  CHECK(again->partition().uuid == plan->partition().uuid);
   CHECK(plan->script().find("name=\"pstore\"") != std::string::npos);
   // Planning wrote nothing.
   auto still = read_layout(img.path);

@@ -81,8 +81,13 @@ TEST_CASE("efi-pstore-holds-backend: efi won the race", "[sysconf][check]") {
   CHECK(sf.log_lines.size() == 4);
   auto v = judge(sf, nullptr, effective_sizes(sf, nullptr));
   CHECK_FALSE(verdict(v, "oops").yes);
+  // The hand-written modprobe.d file configures pstore_blk but leaves
+  // efi_pstore enabled: the next boot is no better, and check says so.
   CHECK(verdict(v, "oops").reason ==
-        "backend 'efi' holds the single pstore slot; oopses go there, not to pstore_blk");
+        "backend 'efi' holds the single pstore slot; oopses go there, not to pstore_blk; "
+        "pstore_blk is configured (modprobe.d) for "
+        "/dev/disk/by-partuuid/5053422d-0002-4000-8000-000000000007, but 'efi' takes the slot "
+        "again at the next boot: run `pstore-blk setup DEVICE`");
 
   SetupPlan plan;
   REQUIRE(decide_mode(sf, plan));
@@ -154,4 +159,26 @@ TEST_CASE("parse_kernel_config", "[sysconf]") {
   CHECK(c.size() == 2);
   CHECK(c["CONFIG_A"] == "y");
   CHECK(c["CONFIG_C"] == "\"x\"");
+}
+
+TEST_CASE("configured but not attached yet: check says the next boot attaches", "[sysconf]") {
+  // Found by tests/vm/e2e-debian.sh: after `setup` without --now, check
+  // said "not attached to any device; run pstore-blk setup", as if nothing
+  // had been set up.
+  auto sf = facts_of("debian-6.1-module");
+  sf.configured_blkdev = "/dev/disk/by-partuuid/5053422d-0002-4000-8000-000000000007";
+  sf.configured_in = "modprobe.d";
+  auto v = judge(sf, nullptr, effective_sizes(sf, nullptr));
+  CHECK_FALSE(verdict(v, "oops").yes);
+  CHECK(verdict(v, "oops").reason.find("attaches at the next boot") != std::string::npos);
+
+  // efi_pstore holds the slot now, but setup's own file disables it from the next boot on.
+  auto e = facts_of("efi-pstore-holds-backend");
+  for (auto& r : e.rivals)
+    if (r.module == "efi_pstore") {
+      r.disabled = r.disabled_by_setup = true;
+      r.why = "pstore_disable=1 is set by pstore-blk setup";
+    }
+  auto v2 = judge(e, nullptr, effective_sizes(e, nullptr));
+  CHECK(verdict(v2, "oops").reason.find("from the next boot on pstore_blk") != std::string::npos);
 }
