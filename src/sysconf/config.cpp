@@ -1,5 +1,7 @@
 #include "pstore_blk/sysconf/config.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -16,7 +18,8 @@ std::string render_state(const State& s) {
   j["mode"] = s.mode;
   j["cmdline"] = s.cmdline;
   j["files"] = nlohmann::ordered_json::array();
-  for (const auto& f : s.files) j["files"].push_back({{"path", f.path}, {"backup", f.backup}});
+  for (const auto& f : s.files)
+    j["files"].push_back({{"path", f.path}, {"backup", f.backup}, {"mode", f.mode}});
   j["undo_commands"] = s.undo_commands;
   return j.dump(2) + "\n";
 }
@@ -36,7 +39,7 @@ Result<State> parse_state(const std::string& text) {
     s.mode = j.value("mode", "");
     s.cmdline = j.value("cmdline", "");
     for (const auto& f : j.value("files", nlohmann::json::array()))
-      s.files.push_back({f.value("path", ""), f.value("backup", "")});
+      s.files.push_back({f.value("path", ""), f.value("backup", ""), f.value("mode", 0644u)});
     s.undo_commands = j.value("undo_commands", std::vector<std::vector<std::string>>{});
   } catch (const nlohmann::json::exception&) {
     return make_error(Errc::kFormat,
@@ -181,8 +184,10 @@ Result<State> apply_config(const ConfigPlan& cp, State state, const std::optiona
       continue;
     }
     if (known == state.files.end()) {
-      StateFile sf{f.path, ""};
+      StateFile sf{f.path, "", 0644};
       if (f.old) {
+        struct stat st {};
+        if (::stat(fs.host_path(f.path).c_str(), &st) == 0) sf.mode = st.st_mode & 07777;
         sf.backup = backup_path(f.path);
         auto r = w.write(sf.backup, *f.old, 0600);
         if (!r) return r.error();
@@ -210,7 +215,7 @@ Result<std::vector<std::string>> undo_config(const State& state, Writer& w, cons
       if (!old)
         return make_error(Errc::kNotFound, "backup '" + it->backup + "' of '" + it->path +
                                                "' is missing; not touching '" + it->path + "'");
-      auto r = w.write(it->path, *old, 0644);
+      auto r = w.write(it->path, *old, it->mode);
       if (!r) return r.error();
       r = w.remove(it->backup);
       if (!r) return r.error();

@@ -28,6 +28,7 @@ inline constexpr const char* kPstoreDropinPath =
 struct StateFile {
   std::string path;    ///< file setup wrote
   std::string backup;  ///< copy of the file it replaced; "" when it created the file
+  unsigned mode = 0644;  ///< permissions of the replaced file, restored by undo
 };
 struct State {
   std::string device;  ///< DEVICE as given to setup

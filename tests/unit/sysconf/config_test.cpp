@@ -128,6 +128,7 @@ TEST_CASE("apply twice is a no-op; undo restores the replaced file", "[sysconf]"
   auto sf = probe_system(root, "");
   auto p = plan_for(sf);
   const std::string original = tmp.read(kModprobePath);
+  fs::permissions(tmp.path + kModprobePath, fs::perms(0640));
 
   RealWriter w(tmp.path);
   auto cp = plan_config(sf, p, root);
@@ -150,6 +151,8 @@ TEST_CASE("apply twice is a no-op; undo restores the replaced file", "[sysconf]"
   auto done = undo_config(*st2, w, root);
   REQUIRE(done);
   CHECK(tmp.read(kModprobePath) == original);
+  // ... with the permissions it had.
+  CHECK((fs::status(tmp.path + kModprobePath).permissions() & fs::perms::all) == fs::perms(0640));
   CHECK_FALSE(fs::exists(tmp.path + kPstoreDropinPath));
   CHECK_FALSE(fs::exists(tmp.path + kStatePath));
 }
