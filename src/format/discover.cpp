@@ -161,6 +161,16 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
   pm = before(pm);
   co = before(co);
   ft = before(ft);
+  // Keep only what fits the kernel's order (pmsg at 0, then console, then
+  // the ftrace zones): stray signatures in a hostile image must not produce
+  // negative zone sizes.
+  if (!co.empty()) {
+    const std::uint64_t c0 = co.front()->offset;
+    std::vector<const SigHit*> keep;
+    for (auto* h : ft)
+      if (h->offset > c0) keep.push_back(h);
+    ft = keep;
+  }
   const bool has_pmsg = !pm.empty() && pm.front()->offset == 0;
   const std::uint64_t console_at = co.empty() ? 0 : co.front()->offset;
   std::uint64_t front_min = 0;  // lowest possible end of the ring zones
@@ -189,6 +199,8 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
     front_min =
         kZoneHeaderSize + static_cast<std::uint64_t>(std::max(pm.front()->header.datalen, 0));
   }
+
+  front_min = std::min(front_min, T);  // hostile datalen values stay inside the device
 
   // kmsg zone size: the gcd of the distances between dmesg headers.
   std::uint64_t K = 0;
@@ -234,7 +246,7 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
   std::uint64_t after_console = ft.empty() ? ring_end : ft_first;
   if (!co.empty()) {
     P = console_at;  // a console zone at c > 0 means a pmsg zone of c bytes
-    C = after_console - console_at;
+    C = after_console > console_at ? after_console - console_at : 0;
   } else if (has_pmsg) {
     P = after_console;
   }

@@ -72,7 +72,7 @@ Result<std::vector<ZoneSlot>> compute_slots(const ZoneLayout& layout) {
   std::vector<ZoneSlot> slots;
   std::uint64_t off = 0;
   auto room = [&](std::uint64_t size, std::string_view name) -> Result<void> {
-    if (off + size > total)
+    if (size > total || off > total - size)
       return make_error(Errc::kFormat, "no room for " + std::string(name) + " zone(s)");
     return {};
   };
@@ -103,8 +103,9 @@ Result<std::vector<ZoneSlot>> compute_slots(const ZoneLayout& layout) {
   if (layout.kmsg_size) {
     // The kmsg count uses the nominal sizes (off_size), the base the real offset.
     const std::uint64_t front = layout.pmsg_size + layout.console_size + layout.ftrace_size;
+    if (front > total) return make_error(Errc::kFormat, "no room for dmesg zones");
     const std::uint64_t avail = total - front;
-    if (off + avail > total) return make_error(Errc::kFormat, "no room for dmesg zones");
+    if (off > total - avail) return make_error(Errc::kFormat, "no room for dmesg zones");
     const std::uint64_t cnt = avail / layout.kmsg_size;
     if (cnt == 0) return make_error(Errc::kFormat, "zone dmesg total_size too small");
     for (std::uint64_t j = 0; j < cnt; ++j) {

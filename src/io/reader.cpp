@@ -144,7 +144,10 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
     if (rep.state != ZoneState::kOk && rep.state != ZoneState::kErased &&
         rep.state != ZoneState::kTruncated)
       want = head;
-    want = std::min(want, slot.size);
+    // Never allocate more than the zone, nor more than the source holds:
+    // a hostile header must not turn into a huge read buffer.
+    const std::uint64_t in_source = src.size() > slot.offset ? src.size() - slot.offset : 0;
+    want = std::min({want, slot.size, in_source});
     auto zb = read_range(src, slot.offset,
                          static_cast<std::size_t>(std::max<std::uint64_t>(want, head)), buf);
     if (!zb) return zb.error();
