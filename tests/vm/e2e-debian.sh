@@ -64,15 +64,7 @@ psb_prepare_kernel # psb_oops.ko for the same ABI
 krel=$(cat "$base/KREL")
 [[ $krel == "$PSB_STOCK_KREL" ]] || fail "the Debian image runs $krel, psb_oops.ko is built for $PSB_STOCK_KREL"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/psb-$me.XXXXXX")
-cleanup() {
-    if [[ ${PSB_KEEP_WORK:-0} == 1 ]]; then
-        note "work dir kept: $work"
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
+psb_make_workdir "$me"
 disk=$work/disk.img
 cp --sparse=always "$base/disk.img" "$disk"
 kernel=$base/vmlinuz

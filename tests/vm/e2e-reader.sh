@@ -28,15 +28,7 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 
 psb_need_cmds "$PSB_QEMU" timeout sfdisk mkfs.ext4 cpio gzip tar modprobe depmod cmp stat
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/psb-e2e.XXXXXX")
-cleanup() {
-    if [[ ${PSB_KEEP_WORK:-0} == 1 ]]; then
-        echo "e2e-reader: work dir kept: $work" >&2
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
+psb_make_workdir "e2e"
 
 # The scenario: like fixtures' oops-gpt (GPT, ext4 + "pstore" partition,
 # deflate, 64 KiB kmsg zones), two different oopses.
@@ -74,38 +66,9 @@ if ((rc != 0)); then
     fail "pstore-blk extract exited with $rc"
 fi
 
-errors=0
-nfiles=0
-err() { printf 'e2e-reader: mismatch: %s\n' "$*" >&2; errors=$((errors + 1)); }
-while read -r name mtime size; do
-    nfiles=$((nfiles + 1))
-    got=$out/$name
-    if [[ ! -f $got ]]; then
-        err "$name: not written by pstore-blk (kernel's size $size)"
-        continue
-    fi
-    if ! cmp -s "$exp/files/$name" "$got"; then
-        err "$name: content differs from the kernel's ($(stat -c %s "$got") bytes vs $size; first difference: $(cmp "$exp/files/$name" "$got" 2>&1 | head -n1))"
-    fi
-    mode=$(stat -c %a "$got")
-    [[ $mode == 600 ]] || err "$name: mode $mode, expected 600"
-    if [[ $name == dmesg-* ]]; then
-        gm=$(stat -c %Y "$got")
-        [[ $gm == "$mtime" ]] || err "$name: mtime $gm, expected the dump time $mtime"
-    fi
-done <"$exp/list"
-
-# Files that look like pstore records but the kernel did not show.
-for f in "$out"/*; do
-    [[ -e $f ]] || continue
-    n=$(basename "$f")
-    case $n in
-    dmesg-* | console-* | pmsg-* | ftrace-*)
-        awk -v n="$n" '$1 == n { f = 1 } END { exit !f }' "$exp/list" \
-            || err "$n: written by pstore-blk but not listed by the kernel"
-        ;;
-    esac
-done
+psb_compare_export "$exp" "$out"
+errors=$PSB_MISMATCHES
+nfiles=$PSB_COMPARED
 
 if ((errors > 0)); then
     echo "e2e-reader: kernel's listing:" >&2

@@ -72,15 +72,7 @@ for sub in check setup; do
         || fail "'$bin $sub --help' failed: the binary has no '$sub' command (issue 4 not implemented in this build?)"
 done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/psb-$me.XXXXXX")
-cleanup() {
-    if [[ ${PSB_KEEP_WORK:-0} == 1 ]]; then
-        note "work dir kept: $work"
-    else
-        rm -rf "$work"
-    fi
-}
-trap cleanup EXIT
+psb_make_workdir "$me"
 t_start=$(date +%s)
 
 # --- kernel, disk ----------------------------------------------------------

@@ -628,3 +628,18 @@ psb_compare_export() {
         esac
     done
 }
+
+# psb_make_workdir NAME : sets `work` to a fresh scratch directory, removed on
+# exit unless PSB_KEEP_WORK=1 (which a failing test sets to keep its logs).
+psb_make_workdir() {
+    work=$(mktemp -d "${TMPDIR:-/tmp}/psb-$1.XXXXXX")
+    PSB_WORKDIR_NAME=$1
+    trap psb_cleanup_workdir EXIT
+}
+psb_cleanup_workdir() {
+    if [[ ${PSB_KEEP_WORK:-0} == 1 ]]; then
+        printf '%s: work dir kept: %s\n' "$PSB_WORKDIR_NAME" "$work" >&2
+    else
+        rm -rf "$work"
+    fi
+}
