@@ -87,6 +87,15 @@ bool is_other_record_file(const std::string& name) {
 // Expands one SOURCE argument. A directory gives its regular files (images,
 // or dmesg-* record files) and the dmesg-* files of its subdirectories
 // (systemd-pstore keeps one directory per record id).
+// A compressed image (disk.img.xz) cannot be read in place.
+bool is_compressed_file(const std::string& name) {
+  for (const char* e : {".xz", ".gz", ".zst", ".bz2", ".lz4"}) {
+    const std::size_t n = std::strlen(e);
+    if (name.size() > n && name.compare(name.size() - n, n, e) == 0) return true;
+  }
+  return false;
+}
+
 // Text that travels with pulled images (notes, checksums, listings) is not an
 // image: skip it inside directories instead of failing on it.
 bool is_sidecar_file(const std::string& name) {
@@ -140,6 +149,8 @@ bool expand(const std::string& arg, std::vector<Input>& out) {
     if (!e.is_regular_file(ec2)) continue;
     if (is_dmesg_file(name))
       out.push_back({e.path().string(), arg, InputKind::kRecordFile});
+    else if (is_compressed_file(name))
+      warn(fmt::format("'{}': compressed; decompress it to read it, skipping.", e.path().string()));
     else if (!is_other_record_file(name) && name[0] != '.' && !is_sidecar_file(name))
       out.push_back({e.path().string(), e.path().string(), InputKind::kImage});
   }
