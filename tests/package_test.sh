@@ -12,7 +12,8 @@ check() { if "${@:2}" >/dev/null 2>&1; then pass=$((pass + 1)); else echo "FAIL:
 
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 check "install: sbin/pstore-blk" test -x "$tmp/prefix/sbin/pstore-blk"
-check "install: man8 page" test -f "$tmp/prefix/share/man/man8/pstore-blk.8"
+check "install: man8 page" test -f "$tmp/prefix/share/man/man8/pstore-blk.8.gz"
+check "install: man page decompresses to the committed one" cmp <(gzip -dc "$tmp/prefix/share/man/man8/pstore-blk.8.gz") "$(dirname "$0")/../man/pstore-blk.8"
 check "install: bash completion" test -f "$tmp/prefix/share/bash-completion/completions/pstore-blk"
 check "install: completion parses" bash -n "$tmp/prefix/share/bash-completion/completions/pstore-blk"
 
@@ -25,7 +26,7 @@ if [[ -f "$deb" ]]; then
     check "Depends names $lib ($depends)" grep -q "$lib" <<<"$depends"
   done
   files=$(dpkg-deb -c "$deb")
-  for f in ./usr/sbin/pstore-blk ./usr/share/man/man8/pstore-blk.8 ./usr/share/bash-completion/completions/pstore-blk; do
+  for f in ./usr/sbin/pstore-blk ./usr/share/man/man8/pstore-blk.8.gz ./usr/share/bash-completion/completions/pstore-blk; do
     check "package holds $f" grep -q " $f\$" <<<"$files"
   done
 fi
