@@ -176,21 +176,17 @@ std::string source_line(const Session& s) {
 int run_list(const ReadArgs& a) {
   auto s = open_session(a);
   if (!s) return fail(s.error());
-  s->opts.keep_content = false;
   if (s->symbols) s->opts.symbols = &*s->symbols;
   struct Row {
     Record rec;
     std::size_t size;
   };
   std::vector<Row> rows;
-  // Content is dropped by the reader; keep the size it had.
-  io::ReadOptions opts = s->opts;
-  opts.keep_content = true;
-  auto sum = io::scan_partition(s->area.source(), opts, [&](Record&& r) {
+  // Keep each record's size, not its content: memory stays flat.
+  auto sum = io::scan_partition(s->area.source(), s->opts, [&](Record&& r) {
     std::size_t size = r.content.size();
-    r.content.clear();
-    r.content.shrink_to_fit();
-    r.salvaged.shrink_to_fit();
+    r.content = std::string();
+    r.salvaged = std::string();
     rows.push_back({std::move(r), size});
   });
   if (!sum) return fail(sum.error());

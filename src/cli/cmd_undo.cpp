@@ -5,7 +5,6 @@
 #include <CLI/CLI.hpp>
 #include <climits>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -44,18 +43,20 @@ std::string canonical(const std::string& p) {
   return realpath(p.c_str(), buf) ? std::string(buf) : p;
 }
 
-Attachment live_attachment(const State& s) {
+std::string lower(std::string v) {
+  for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return v;
+}
+
+Attachment live_attachment(const SystemFacts& sf, const State& s) {
   Attachment a;
-  std::ifstream in("/sys/module/pstore_blk/parameters/blkdev");
-  if (!in || !std::getline(in, a.blkdev) || a.blkdev.empty()) return a;
-  std::string lower = a.blkdev;
-  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  std::string uuid = s.partuuid;
-  for (auto& ch : uuid) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  a.attached = (!uuid.empty() && lower.find(uuid) != std::string::npos) ||
+  auto it = sf.pstore_blk.params.find("blkdev");
+  if (it == sf.pstore_blk.params.end() || it->second.empty()) return a;
+  a.blkdev = it->second;
+  const std::string uuid = lower(s.partuuid);
+  a.attached = (!uuid.empty() && lower(a.blkdev).find(uuid) != std::string::npos) ||
                canonical(a.blkdev) == canonical("/dev/disk/by-partuuid/" + uuid);
-  // Built-in modules have no initstate in sysfs.
-  a.modular = access("/sys/module/pstore_blk/initstate", F_OK) == 0;
+  a.modular = sf.pstore_blk.build != Build::kBuiltin;
   return a;
 }
 
@@ -74,7 +75,7 @@ int run_undo(const UndoArgs& a) {
                                                   " existed before setup; not deleting it"));
   Attachment att;
   if (a.remove_partition && root.is_live()) {
-    att = live_attachment(s);
+    att = live_attachment(probe_system(root, ""), s);
     if (att.attached && !att.modular)
       return report(make_error(Errc::kConflict, "the built-in pstore_blk holds partition " +
                                                     std::to_string(s.partno) + " of " + s.disk +

@@ -85,6 +85,41 @@ std::optional<Abi> guess_abi(const SigHit& hit, Endian e) {
   return std::nullopt;
 }
 
+Abi choose_abi(const std::vector<SigHit>& hits, std::vector<std::string>& notes) {
+  // The preset that fits most dmesg hits; x86_64 when none does.
+  std::optional<Abi> best;
+  int best_n = 0;
+  bool any_dmesg = false;
+  for (const Abi& a : Abi::presets()) {
+    int n = 0;
+    for (const SigHit& h : hits) {
+      if (h.type != RecordType::kDmesg) continue;
+      any_dmesg = true;
+      auto g = guess_abi(h, a.endian);
+      if (g && g->name == a.name) ++n;
+    }
+    if (n > best_n) {
+      best_n = n;
+      best = a;
+    }
+  }
+  if (!any_dmesg) {
+    notes.push_back("no kmsg header to guess the ABI from; using x86_64");
+    return Abi::x86_64();
+  }
+  if (!best) {
+    notes.push_back("ABI not recognised from the kmsg headers; using x86_64");
+    return Abi::x86_64();
+  }
+  notes.push_back(
+      "ABI " + std::string(best->name) + " guessed from the kmsg headers" +
+      (best->kmsg_header_size != 40 ? std::string(" (28-byte header)")
+       : best->endian == Endian::kLittle
+           ? std::string(" (40-byte little-endian header: arm64 and 32-bit ARM write the same)")
+           : std::string(" (40-byte big-endian header: ppc64, s390x and armeb write the same)")));
+  return *best;
+}
+
 DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t total_size,
                                  const std::optional<Abi>& forced_abi) {
   DiscoveredLayout d;
@@ -116,39 +151,7 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
     return d;
   }
 
-  if (!forced_abi) {
-    if (!dm.empty()) {
-      // Use the ABI that fits most dmesg hits.
-      std::optional<Abi> best;
-      int best_n = -1;
-      for (const Abi& a : Abi::presets()) {
-        int n = 0;
-        for (const SigHit* h : dm) {
-          auto g = guess_abi(*h, a.endian);
-          if (g && g->name == a.name) ++n;
-        }
-        if (n > best_n) {
-          best_n = n;
-          best = a;
-        }
-      }
-      if (best && best_n > 0) {
-        d.abi = *best;
-        d.notes.push_back(
-            "ABI " + std::string(d.abi.name) + " guessed from the kmsg headers" +
-            (d.abi.kmsg_header_size != 40 ? std::string(" (28-byte header)")
-             : d.abi.endian == Endian::kLittle
-                 ? std::string(
-                       " (40-byte little-endian header: arm64 and 32-bit ARM write the same)")
-                 : std::string(
-                       " (40-byte big-endian header: ppc64, s390x and armeb write the same)")));
-      } else {
-        d.notes.push_back("ABI not recognised from the kmsg headers; using x86_64");
-      }
-    } else {
-      d.notes.push_back("no kmsg header to guess the ABI from; using x86_64");
-    }
-  }
+  d.abi = forced_abi ? *forced_abi : choose_abi(hits, d.notes);
 
   // The ring zones before the kmsg area, in the kernel's order.
   const std::uint64_t first_dm = dm.empty() ? T : dm.front()->offset;
@@ -173,7 +176,6 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
   }
   const bool has_pmsg = !pm.empty() && pm.front()->offset == 0;
   const std::uint64_t console_at = co.empty() ? 0 : co.front()->offset;
-  std::uint64_t front_min = 0;  // lowest possible end of the ring zones
 
   // ftrace: per-CPU zones of f bytes.
   std::uint64_t f = 0, ft_first = 0;
@@ -191,16 +193,7 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
       d.notes.push_back("only one ftrace zone found; its size is a lower bound");
     }
     ft_count = static_cast<unsigned>((ft.back()->offset - ft_first) / f + 1);
-    front_min = ft.back()->offset + f;
-  } else if (!co.empty()) {
-    front_min = console_at + kZoneHeaderSize +
-                static_cast<std::uint64_t>(std::max(co.front()->header.datalen, 0));
-  } else if (has_pmsg) {
-    front_min =
-        kZoneHeaderSize + static_cast<std::uint64_t>(std::max(pm.front()->header.datalen, 0));
   }
-
-  front_min = std::min(front_min, T);  // hostile datalen values stay inside the device
 
   // kmsg zone size: the gcd of the distances between dmesg headers.
   std::uint64_t K = 0;
@@ -238,11 +231,9 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
   // round-robin), so the first kmsg header found is zone 0. Spacing alone
   // cannot tell, e.g. with 32 KiB kmsg zones behind a 64 KiB ftrace area.
   std::uint64_t base = first_dm;
-  (void)front_min;
-
   // Front zone sizes.
   std::uint64_t P = 0, C = 0, F = 0;
-  const std::uint64_t ring_end = dm.empty() ? std::max(front_min, T) : base;
+  const std::uint64_t ring_end = dm.empty() ? T : base;
   std::uint64_t after_console = ft.empty() ? ring_end : ft_first;
   if (!co.empty()) {
     P = console_at;  // a console zone at c > 0 means a pmsg zone of c bytes
@@ -264,14 +255,8 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
     d.notes.push_back("ftrace: " + std::to_string(ft_count) + " CPU zone(s) of " +
                       std::to_string(f) + " bytes");
   }
-  if (dm.empty()) {
-    // No kmsg area seen: the ring zones run to the end; kmsg is off or unwritten.
-    if (!ft.empty()) {
-    } else if (!co.empty() && C == 0) {
-      C = T - console_at;
-    }
-    d.notes.push_back("no kmsg record found; kmsg zones not located");
-  }
+  // No kmsg area seen: the ring zones run to the end; kmsg is off or unwritten.
+  if (dm.empty()) d.notes.push_back("no kmsg record found; kmsg zones not located");
   if (P || C || F) {
     d.notes.push_back("ring zones: pmsg " + kib(P) + ", console " + kib(C) + ", ftrace " + kib(F));
   } else if (base != 0 && !dm.empty()) {

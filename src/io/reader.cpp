@@ -29,13 +29,33 @@ Result<std::vector<SigHit>> collect_signatures(const ByteSource& src, Endian e,
 
 namespace {
 
-// Reads [offset, offset+len) of the source, as much as exists.
+// Makes buf hold [offset, offset+len) of the source, as much as exists, and
+// reads only the bytes past the first `have` it already holds.
 Result<Bytes> read_range(const ByteSource& src, std::uint64_t offset, std::size_t len,
-                         std::vector<std::byte>& buf) {
+                         std::vector<std::byte>& buf, std::size_t have = 0) {
+  have = std::min(have, len);
   buf.resize(len);
-  auto n = src.read_at(offset, std::span(buf));
+  auto n = src.read_at(offset + have, std::span(buf).subspan(have));
   if (!n) return n.error();
-  return Bytes(buf.data(), *n);
+  return Bytes(buf.data(), have + *n);
+}
+
+// Signature hits in the writer's byte order: little-endian unless only
+// big-endian signatures are found (or the forced ABI is big-endian).
+Result<std::vector<SigHit>> collect_hits(const ByteSource& src, const std::optional<Abi>& abi,
+                                         std::size_t max_hits) {
+  std::vector<SigHit> hits;
+  if (!abi || abi->endian == Endian::kLittle) {
+    auto le = collect_signatures(src, Endian::kLittle, max_hits);
+    if (!le) return le.error();
+    hits = std::move(*le);
+  }
+  if (hits.empty() && (!abi || abi->endian == Endian::kBig)) {
+    auto be = collect_signatures(src, Endian::kBig, max_hits);
+    if (!be) return be.error();
+    hits = std::move(*be);
+  }
+  return hits;
 }
 
 }  // namespace
@@ -62,36 +82,18 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
                                       o.console_kib.value_or(0), o.ftrace_kib.value_or(0),
                                       o.cpus.value_or(1));
     sum.layout_forced = true;
-    sum.abi = opts.abi.value_or(Abi::x86_64());
-    if (!opts.abi) {
-      // Still guess the ABI from the first kmsg headers we can find.
-      for (Endian e : {Endian::kLittle, Endian::kBig}) {
-        auto hits = collect_signatures(src, e, 64);
-        if (!hits) return hits.error();
-        auto it = std::find_if(hits->begin(), hits->end(),
-                               [](const SigHit& h) { return h.type == RecordType::kDmesg; });
-        if (it == hits->end()) continue;
-        if (auto g = guess_abi(*it, e)) {
-          sum.abi = *g;
-          sum.notes.push_back("ABI " + std::string(g->name) + " guessed from the kmsg headers");
-        }
-        break;
-      }
-    }
     sum.signatures_found = true;
-  } else {
-    auto hits = collect_signatures(src, Endian::kLittle);
-    if (!hits) return hits.error();
-    Endian e = Endian::kLittle;
-    if (hits->empty() && (!opts.abi || opts.abi->endian == Endian::kBig)) {
-      auto be = collect_signatures(src, Endian::kBig);
-      if (!be) return be.error();
-      if (!be->empty()) {
-        hits = std::move(be);
-        e = Endian::kBig;
-      }
+    if (opts.abi) {
+      sum.abi = *opts.abi;
+    } else {
+      // Still guess the ABI from the first kmsg headers.
+      auto hits = collect_hits(src, std::nullopt, 64);
+      if (!hits) return hits.error();
+      sum.abi = choose_abi(*hits, sum.notes);
     }
-    (void)e;
+  } else {
+    auto hits = collect_hits(src, opts.abi, 65536);
+    if (!hits) return hits.error();
     DiscoveredLayout d = discover_layout(*hits, layout_size, opts.abi);
     sum.layout = d.layout;
     sum.abi = d.abi;
@@ -99,20 +101,18 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
     sum.signatures_found = d.found;
   }
 
-  if (layout_size != src.size() && sum.layout.kmsg_size != 0) {
-    // Cover the kmsg zone the cut falls into, so that it is reported.
-    const auto& l = sum.layout;
-    const std::uint64_t f = l.ftrace_size / (l.nr_cpus ? l.nr_cpus : 1);
-    const std::uint64_t base = l.pmsg_size + l.console_size + (f ? l.ftrace_size / f * f : 0);
-    if (src.size() > base) {
-      const std::uint64_t n = (src.size() - base + l.kmsg_size - 1) / l.kmsg_size;
-      std::uint64_t want =
-          base + n * l.kmsg_size + (l.ftrace_size - (f ? l.ftrace_size / f * f : 0));
-      want = (want + 4095) / 4096 * 4096;
-      if (want > sum.layout.total_size && want <= kMaxTotalSize) sum.layout.total_size = want;
+  auto slots = compute_slots(sum.layout);
+  if (slots && layout_size != src.size() && sum.layout.kmsg_size != 0 && !slots->empty() &&
+      slots->back().offset + slots->back().size < src.size()) {
+    // A cut image whose cut falls past the last whole kmsg zone: lay out one
+    // more zone so that the cut one is reported as truncated.
+    ZoneLayout more = sum.layout;
+    more.total_size = (layout_size + sum.layout.kmsg_size + 4095) / 4096 * 4096;
+    if (more.total_size <= kMaxTotalSize) {
+      sum.layout = more;
+      slots = compute_slots(sum.layout);
     }
   }
-  auto slots = compute_slots(sum.layout);
   if (!slots) {
     Error e = slots.error();
     e.what = src.name() + ": layout " + sum.layout.describe() + ": " + e.what;
@@ -132,6 +132,7 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
     auto hb = read_range(src, slot.offset, head, buf);
     if (!hb) return hb.error();
     ZoneReport rep = classify_zone(slot, *hb, abi);
+    const std::uint64_t in_source = src.size() > slot.offset ? src.size() - slot.offset : 0;
     if (hb->size() < head) {
       rep.available = hb->size();
       zone_bytes = *hb;
@@ -146,15 +147,13 @@ Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opt
       want = head;
     // Never allocate more than the zone, nor more than the source holds:
     // a hostile header must not turn into a huge read buffer.
-    const std::uint64_t in_source = src.size() > slot.offset ? src.size() - slot.offset : 0;
     want = std::min({want, slot.size, in_source});
     auto zb = read_range(src, slot.offset,
-                         static_cast<std::size_t>(std::max<std::uint64_t>(want, head)), buf);
+                         static_cast<std::size_t>(std::max<std::uint64_t>(want, head)), buf, head);
     if (!zb) return zb.error();
     // Re-classify with the full extent so truncation inside the data shows.
     ZoneReport full = classify_zone(slot, *zb, abi);
-    full.available =
-        std::min<std::uint64_t>(slot.size, src.size() > slot.offset ? src.size() - slot.offset : 0);
+    full.available = std::min(slot.size, in_source);
     zone_bytes = *zb;
     return full;
   };

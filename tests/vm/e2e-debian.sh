@@ -186,9 +186,7 @@ left=$(section read '/sys/fs/pstore' boot | grep -c 'dmesg-' || true)
 
 # Host: the erased record is still on the partition.
 out=$work/extracted
-rc=0
-"$bin" extract "$disk" --include-erased --output-dir "$out" >"$work/extract.out" 2>&1 || rc=$?
-((rc == 0)) || { cat "$work/extract.out" >&2; fail "pstore-blk extract --include-erased exited $rc"; }
+psb_host_extract "$bin" "$out" "$disk" --include-erased
 note "extract --include-erased: $(find "$out" -mindepth 1 -printf '%f ')"
 got=$out/$arch.erased
 [[ -f $got ]] || got=$out/$arch

@@ -57,14 +57,8 @@ exp=$work/read/export/read
 [[ -s $exp/list ]] || fail "the kernel listed no pstore files after two oopses (log: $work/read/serial.log)"
 
 out=$work/extracted
-mkdir -p "$out"
 echo "e2e-reader: running $bin extract $work/snapshot.img --output-dir $out" >&2
-rc=0
-"$bin" extract "$work/snapshot.img" --output-dir "$out" >"$work/extract.out" 2>&1 || rc=$?
-if ((rc != 0)); then
-    cat "$work/extract.out" >&2
-    fail "pstore-blk extract exited with $rc"
-fi
+psb_host_extract "$bin" "$out" "$work/snapshot.img"
 
 psb_compare_export "$exp" "$out"
 errors=$PSB_MISMATCHES

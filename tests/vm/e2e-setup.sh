@@ -243,13 +243,7 @@ note "check in the read boot: exit $rc, oops ${v^^}"
 
 # Host: the reader on the snapshot must reproduce the kernel's files.
 out=$work/extracted
-mkdir -p "$out"
-rc=0
-"$bin" extract "$work/snapshot.img" --output-dir "$out" >"$work/extract.out" 2>&1 || rc=$?
-if ((rc != 0)); then
-    cat "$work/extract.out" >&2
-    fail "pstore-blk extract of the snapshot exited $rc"
-fi
+psb_host_extract "$bin" "$out" "$work/snapshot.img"
 psb_compare_export "$rx/read" "$out"
 ((PSB_MISMATCHES == 0)) || problem "$PSB_MISMATCHES mismatch(es) between 'pstore-blk extract' and the guest kernel's /sys/fs/pstore"
 note "extract: $PSB_COMPARED file(s) compared with the guest kernel's"

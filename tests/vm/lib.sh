@@ -643,3 +643,16 @@ psb_cleanup_workdir() {
         rm -rf "$work"
     fi
 }
+
+# psb_host_extract BIN OUT_DIR SOURCE [ARGS...] : `BIN extract SOURCE ARGS
+# --output-dir OUT_DIR` on the host; dies with its output when it fails.
+psb_host_extract() {
+    local bin=$1 out=$2 rc=0
+    shift 2
+    mkdir -p "$out"
+    "$bin" extract "$@" --output-dir "$out" >"$out.log" 2>&1 || rc=$?
+    if ((rc != 0)); then
+        cat "$out.log" >&2
+        psb_die "pstore-blk extract $* exited $rc"
+    fi
+}

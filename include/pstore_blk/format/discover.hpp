@@ -48,6 +48,10 @@ struct DiscoveredLayout {
 DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t total_size,
                                  const std::optional<Abi>& forced_abi);
 
+/// The writer's ABI: the preset that fits most dmesg hits, else x86_64; adds
+/// a note saying which and why.
+Abi choose_abi(const std::vector<SigHit>& hits, std::vector<std::string>& notes);
+
 /// Guesses the ABI from one dmesg hit's raw header; nullopt when no preset fits.
 std::optional<Abi> guess_abi(const SigHit& dmesg_hit, Endian e);
 
