@@ -4,7 +4,7 @@
 
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
+#include "psb_catch.hpp"
 #include <cstdlib>
 #include <fstream>
 #include <string>

@@ -1,6 +1,6 @@
 #include "pstore_blk/format/discover.hpp"
 
-#include <catch2/catch.hpp>
+#include "psb_catch.hpp"
 
 #include "zone_builder.hpp"
 

@@ -1,6 +1,6 @@
 #include "pstore_blk/format/layout.hpp"
 
-#include <catch2/catch.hpp>
+#include "psb_catch.hpp"
 
 using namespace psb::format;
 

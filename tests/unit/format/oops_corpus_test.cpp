@@ -1,7 +1,7 @@
 // parse_crash() on whole reports: the hand-written corpus in
 // fixtures/oops-corpus/ (one <case>.expected per <case>.txt) and the records
 // real kernels wrote in fixtures/kernel/*/ (kernel-fixtures.expected).
-#include <catch2/catch.hpp>
+#include "psb_catch.hpp"
 #include <filesystem>
 #include <fstream>
 #include <map>

@@ -2,7 +2,7 @@
 // small texts written here (the corpus test covers whole reports).
 #include "pstore_blk/format/oops.hpp"
 
-#include <catch2/catch.hpp>
+#include "psb_catch.hpp"
 #include <string>
 
 using namespace psb::format;

@@ -2,7 +2,7 @@
 // DepsLogTest.Truncated): decoding never crashes, every zone gets the state
 // the truncation or corruption implies, and undamaged zones decode exactly as
 // in the whole image. Run under ASan+UBSan in CI.
-#include <catch2/catch.hpp>
+#include "psb_catch.hpp"
 #include <map>
 
 #include "fixture_io.hpp"

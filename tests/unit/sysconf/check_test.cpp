@@ -2,7 +2,7 @@
 // (regenerate them with fixtures/systems/make-systems.sh).
 #include "pstore_blk/sysconf/check.hpp"
 
-#include <catch2/catch.hpp>
+#include "psb_catch.hpp"
 
 #include "golden.hpp"
 #include "pstore_blk/sysconf/config.hpp"

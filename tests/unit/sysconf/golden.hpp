@@ -2,7 +2,7 @@
 // PSB_UPDATE_GOLDEN=1 rewrites the file instead (zstd --set-exact-output).
 #pragma once
 
-#include <catch2/catch.hpp>
+#include "psb_catch.hpp"
 #include <cstdlib>
 #include <fstream>
 #include <sstream>

@@ -1,5 +1,5 @@
 // Every renderer against its golden text in fixtures/sysconf/.
-#include <catch2/catch.hpp>
+#include "psb_catch.hpp"
 
 #include "golden.hpp"
 #include "pstore_blk/sysconf/plan.hpp"
