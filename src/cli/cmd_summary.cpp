@@ -2,7 +2,7 @@
 //
 // Sources are read one at a time and each dmesg record is parsed and dropped
 // as soon as the reader hands it over, so memory grows with the number of
-// distinct crashes (format::CrashGroups), not with the number of sources.
+// distinct crashes (oops::CrashGroups), not with the number of sources.
 // A SOURCE is an image/partition/disk (as for `list`), a kernel-written
 // record file (dmesg-*, as in /sys/fs/pstore or /var/lib/systemd/pstore), or
 // a directory of either.
@@ -26,7 +26,7 @@
 #include "pstore_blk/cli/app.hpp"
 #include "pstore_blk/device/probe.hpp"
 #include "pstore_blk/format/decompress.hpp"
-#include "pstore_blk/format/oops.hpp"
+#include "pstore_blk/oops/oops.hpp"
 #include "pstore_blk/io/reader.hpp"
 
 namespace psb::cli {
@@ -34,8 +34,8 @@ namespace psb::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using format::CrashGroups;
-using format::CrashSignature;
+using oops::CrashGroups;
+using oops::CrashSignature;
 using format::Record;
 
 // A record file larger than this is not a kernel record (the kernel's own
@@ -167,7 +167,7 @@ class Summary {
 
   // Parses `text`, adds it to its group and prints its JSON line.
   void add(const Seen& s, std::string_view text) {
-    const CrashSignature sig = format::parse_crash(text);
+    const CrashSignature sig = oops::parse_crash(text);
     const std::string& id = groups_.add(sig, s.source, s.time, s.state);
     ++states_[s.state];
     if (args_.json_lines) print_json_line(s, sig, id);
@@ -193,7 +193,7 @@ class Summary {
       Row r;
       r.cells[0] = g->id;
       r.cells[1] = std::to_string(g->count);
-      r.cells[2] = std::string(format::kind_name(ex.kind));
+      r.cells[2] = std::string(oops::kind_name(ex.kind));
       r.cells[3] = ex.function ? ex.function->normalized() : "-";
       r.cells[4] = ex.comm.empty() ? "-" : ex.comm;
       r.cells[5] = g->first_time ? iso_time(*g->first_time) : "-";
@@ -266,8 +266,8 @@ class Summary {
     j["reason"] = opt(s.reason);
     j["time"] = s.time ? J(iso_time(*s.time)) : J(nullptr);
     j["time_sec"] = opt(s.time);
-    j["kind"] = std::string(format::kind_name(sig.kind));
-    j["title"] = std::string(format::kind_title(sig.kind));
+    j["kind"] = std::string(oops::kind_name(sig.kind));
+    j["title"] = std::string(oops::kind_title(sig.kind));
     j["headline"] = str(sig.headline);
     j["function"] = sig.function ? J(sig.function->function) : J(nullptr);
     j["offset"] = sig.function ? str(sig.function->offset) : J(nullptr);

@@ -1,11 +1,11 @@
 // parse_crash() pieces, the signature normalisation and CrashGroups, on
 // small texts written here (the corpus test covers whole reports).
-#include "pstore_blk/format/oops.hpp"
+#include "pstore_blk/oops/oops.hpp"
 
 #include "psb_catch.hpp"
 #include <string>
 
-using namespace psb::format;
+using namespace psb::oops;
 
 namespace {
 
@@ -38,7 +38,7 @@ std::string null_oops(const std::string& fn, double t, int pid, const std::strin
 
 }  // namespace
 
-TEST_CASE("parse_frame reads %pS symbols and rejects addresses", "[format][oops]") {
+TEST_CASE("parse_frame reads %pS symbols and rejects addresses", "[oops]") {
   auto f = parse_frame("psb_do_null+0x17/0x23 [psb_oops]");
   REQUIRE(f);
   CHECK(f->function == "psb_do_null");
@@ -63,7 +63,7 @@ TEST_CASE("parse_frame reads %pS symbols and rejects addresses", "[format][oops]
   CHECK_FALSE(parse_frame("Unable to access opcode bytes at 0x7f1f3cabc2c9."));
 }
 
-TEST_CASE("clone suffixes are dropped from the normalised name", "[format][oops]") {
+TEST_CASE("clone suffixes are dropped from the normalised name", "[oops]") {
   CHECK(strip_clone_suffix("trigger_store.cold") == "trigger_store");
   CHECK(strip_clone_suffix("barfs_split_extent.isra.0") == "barfs_split_extent");
   CHECK(strip_clone_suffix("f.constprop.0.isra.0") == "f");
@@ -72,14 +72,14 @@ TEST_CASE("clone suffixes are dropped from the normalised name", "[format][oops]
   CHECK(strip_clone_suffix(".hidden") == ".hidden");
 }
 
-TEST_CASE("FNV-1a 64 matches the reference vectors", "[format][oops]") {
+TEST_CASE("FNV-1a 64 matches the reference vectors", "[oops]") {
   CHECK(fnv1a64("") == 0xcbf29ce484222325ULL);
   CHECK(fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
   CHECK(fnv1a64("foobar") == 0x85944171f73967e8ULL);
   CHECK(short_hex(0x85944171f73967e8ULL) == "85944171f739");
 }
 
-TEST_CASE("log prefixes: syslog level, timestamp and caller id are optional", "[format][oops]") {
+TEST_CASE("log prefixes: syslog level, timestamp and caller id are optional", "[oops]") {
   const std::string bodies[] = {
       "<4>[  812.161475] ",
       "[  812.161475] ",
@@ -107,7 +107,7 @@ TEST_CASE("log prefixes: syslog level, timestamp and caller id are optional", "[
   }
 }
 
-TEST_CASE("the last report in a record is the one that caused the dump", "[format][oops]") {
+TEST_CASE("the last report in a record is the one that caused the dump", "[oops]") {
   std::string text = null_oops("fooblk_queue_rq", 10.5, 100, "+0x3c/0x1f0");
   text += "<2>[   20.000001] kernel BUG at fs/barfs/extent.c:1187!\n";
   text += "<4>[   20.000002] invalid opcode: 0000 [#2] PREEMPT SMP NOPTI\n";
@@ -125,7 +125,7 @@ TEST_CASE("the last report in a record is the one that caused the dump", "[forma
   CHECK(s.headline == "kernel BUG at fs/barfs/extent.c:1187!");
 }
 
-TEST_CASE("a die line after a NULL-deref headline refines it, not replaces it", "[format][oops]") {
+TEST_CASE("a die line after a NULL-deref headline refines it, not replaces it", "[oops]") {
   auto s = parse_crash(null_oops("fooblk_queue_rq", 1.0, 42, "+0x3c/0x1f0"));
   CHECK(s.kind == CrashKind::kNullDeref);
   CHECK(s.reports == 1);
@@ -135,14 +135,14 @@ TEST_CASE("a die line after a NULL-deref headline refines it, not replaces it", 
   CHECK(s.frames[2].normalized() == "ext4_io_submit [ext4]");
 }
 
-TEST_CASE("a bare die line is an Oops", "[format][oops]") {
+TEST_CASE("a bare die line is an Oops", "[oops]") {
   auto s = parse_crash("Oops: 0000 [#1] SMP\nRIP: 0010:foo+0x1/0x2\n");
   CHECK(s.kind == CrashKind::kOops);
   REQUIRE(s.function);
   CHECK(s.function->function == "foo");
 }
 
-TEST_CASE("text with no report gives kind none and still a signature", "[format][oops]") {
+TEST_CASE("text with no report gives kind none and still a signature", "[oops]") {
   auto s = parse_crash("<6>[    1.0] hello\n<6>[    2.0] reboot: Power down\n");
   CHECK(s.kind == CrashKind::kNone);
   CHECK(s.reports == 0);
@@ -154,7 +154,7 @@ TEST_CASE("text with no report gives kind none and still a signature", "[format]
   CHECK(parse_crash(junk).kind == CrashKind::kNone);
 }
 
-TEST_CASE("a truncated record parses as far as it goes", "[format][oops]") {
+TEST_CASE("a truncated record parses as far as it goes", "[oops]") {
   const std::string full = null_oops("fooblk_queue_rq", 1.0, 42, "+0x3c/0x1f0");
   for (std::size_t n = 0; n <= full.size(); ++n) {
     auto s = parse_crash(std::string_view(full).substr(0, n));
@@ -165,7 +165,7 @@ TEST_CASE("a truncated record parses as far as it goes", "[format][oops]") {
   CHECK_FALSE(cut.function);
 }
 
-TEST_CASE("signatures ignore addresses, offsets, PIDs and timestamps", "[format][oops]") {
+TEST_CASE("signatures ignore addresses, offsets, PIDs and timestamps", "[oops]") {
   auto a = parse_crash(null_oops("fooblk_queue_rq", 812.1, 2291, "+0x3c/0x1f0"));
   auto b = parse_crash(null_oops("fooblk_queue_rq", 3.5, 17, "+0x40/0x200"));
   CHECK(a.signature == b.signature);
@@ -181,7 +181,7 @@ TEST_CASE("signatures ignore addresses, offsets, PIDs and timestamps", "[format]
   CHECK(other_path.group_id() != a.group_id());
 }
 
-TEST_CASE("CrashGroups counts, keeps first/last time, sources and states", "[format][oops]") {
+TEST_CASE("CrashGroups counts, keeps first/last time, sources and states", "[oops]") {
   CrashGroups g;
   auto a = parse_crash(null_oops("fooblk_queue_rq", 812.1, 2291, "+0x3c/0x1f0"));
   auto b = parse_crash(null_oops("fooblk_queue_rq", 3.5, 17, "+0x40/0x200"));
@@ -207,7 +207,7 @@ TEST_CASE("CrashGroups counts, keeps first/last time, sources and states", "[for
   CHECK_FALSE(groups[1]->first_time);
 }
 
-TEST_CASE("CrashGroups caps the kept source names but counts them all", "[format][oops]") {
+TEST_CASE("CrashGroups caps the kept source names but counts them all", "[oops]") {
   CrashGroups g;
   auto a = parse_crash(null_oops("fooblk_queue_rq", 1.0, 1, "+0x1/0x2"));
   const std::size_t n = CrashGroups::kMaxGroupSources + 25;

@@ -31,7 +31,8 @@
 //               the frames after "Call Trace:" / "Call trace:" (" func+0x../0x.. [mod]",
 //               "? " marks an unreliable frame).
 //
-// Pure: text in, signature out. No I/O, no printing.
+// Pure: text in, signature out. No I/O, no printing. Its own library
+// (psb_oops): only `summary` uses it, and it needs nothing from the others.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +43,7 @@
 #include <string_view>
 #include <vector>
 
-namespace psb::format {
+namespace psb::oops {
 
 /// What kind of report killed the machine, most specific first.
 enum class CrashKind {
@@ -158,4 +159,4 @@ class CrashGroups {
   std::size_t records_ = 0;
 };
 
-}  // namespace psb::format
+}  // namespace psb::oops

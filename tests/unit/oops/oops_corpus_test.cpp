@@ -8,13 +8,13 @@
 #include <sstream>
 #include <string>
 
-#include "pstore_blk/format/oops.hpp"
+#include "pstore_blk/oops/oops.hpp"
 
 #ifndef PSB_SOURCE_DIR
 #error "PSB_SOURCE_DIR must be defined by the build"
 #endif
 
-using namespace psb::format;
+using namespace psb::oops;
 namespace fs = std::filesystem;
 
 namespace {
@@ -49,7 +49,7 @@ std::string frames_str(const CrashSignature& s) {
 
 }  // namespace
 
-TEST_CASE("hand-written corpus: kind, function, task, taint, release", "[format][oops][corpus]") {
+TEST_CASE("hand-written corpus: kind, function, task, taint, release", "[oops][corpus]") {
   REQUIRE(fs::is_directory(kCorpus));
   std::size_t cases = 0;
   for (const auto& e : fs::directory_iterator(kCorpus)) {
@@ -93,7 +93,7 @@ TEST_CASE("hand-written corpus: kind, function, task, taint, release", "[format]
   CHECK(cases >= 9);
 }
 
-TEST_CASE("hand-written corpus: every case has its own group", "[format][oops][corpus]") {
+TEST_CASE("hand-written corpus: every case has its own group", "[oops][corpus]") {
   std::map<std::string, std::string> ids;
   for (const auto& e : fs::directory_iterator(kCorpus)) {
     if (e.path().extension() != ".txt") continue;
@@ -104,7 +104,7 @@ TEST_CASE("hand-written corpus: every case has its own group", "[format][oops][c
   }
 }
 
-TEST_CASE("kernel-written records: kind and faulting function", "[format][oops][kernel]") {
+TEST_CASE("kernel-written records: kind and faulting function", "[oops][kernel]") {
   std::istringstream in(slurp(kCorpus / "kernel-fixtures.expected"));
   std::string line;
   std::size_t checked = 0;
@@ -132,7 +132,7 @@ TEST_CASE("kernel-written records: kind and faulting function", "[format][oops][
   CHECK(checked > 0);
 }
 
-TEST_CASE("kernel-written records: the same crash groups together", "[format][oops][kernel]") {
+TEST_CASE("kernel-written records: the same crash groups together", "[oops][kernel]") {
   // Every psb_oops NULL dereference in every fixture, whatever its PID,
   // addresses, timestamps or the earlier oopses in the same record.
   std::map<std::string, std::set<std::string>> by_function;
@@ -153,7 +153,7 @@ TEST_CASE("kernel-written records: the same crash groups together", "[format][oo
   CHECK(seen > 0);
 }
 
-TEST_CASE("hand-written corpus: every prefix parses (truncation sweep)", "[format][oops][corpus]") {
+TEST_CASE("hand-written corpus: every prefix parses (truncation sweep)", "[oops][corpus]") {
   // Records are cut at arbitrary points (zone size, salvage): any prefix must
   // parse; a prefix reports at most one more crash than the whole text (a
   // cut "Kernel panic - not syncing: Fatal exc" no longer names its cause).
