@@ -1,8 +1,9 @@
 // summary: one line per distinct crash over many records and machines.
 //
-// Sources are read one at a time and each dmesg record is parsed and dropped
-// as soon as the reader hands it over, so memory grows with the number of
-// distinct crashes (oops::CrashGroups), not with the number of sources.
+// Sources are read in parallel (summary_source.cpp: one worker per CPU, results
+// merged in argument order) and each dmesg record is parsed and dropped as
+// soon as the reader hands it over, so memory grows with the number of jobs
+// and of distinct crashes (oops::CrashGroups), not with the number of sources.
 // A SOURCE is an image/partition/disk (as for `list`), a kernel-written
 // record file (dmesg-*, as in /sys/fs/pstore or /var/lib/systemd/pstore), or
 // a directory of either.
@@ -10,10 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <chrono>
-#include <cstring>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -23,24 +21,18 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "cli/summary_source.hpp"
 #include "pstore_blk/cli/app.hpp"
-#include "pstore_blk/device/probe.hpp"
-#include "pstore_blk/format/decompress.hpp"
-#include "pstore_blk/oops/oops.hpp"
 #include "pstore_blk/io/reader.hpp"
+#include "pstore_blk/oops/oops.hpp"
 
 namespace psb::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
 using oops::CrashGroups;
 using oops::CrashSignature;
-using format::Record;
 
-// A record file larger than this is not a kernel record (the kernel's own
-// limit is a few times the kmsg zone size).
-constexpr std::uint64_t kMaxRecordFile = 64u << 20;
 // Source names shown per group in the text table.
 constexpr std::size_t kShownSources = 3;
 
@@ -49,125 +41,17 @@ struct SummaryArgs {
   std::optional<int> partition;
   std::string abi;
   bool json_lines = false;
+  unsigned jobs = 0;  // 0: one per online CPU
 };
-
-enum class InputKind { kImage, kRecordFile };
-
-struct Input {
-  std::string path;
-  std::string source;  // the machine it came from: the image, or the record's directory
-  InputKind kind;
-};
-
-// One parsed record on its way to the groups and the JSON Lines output.
-struct Seen {
-  std::string source;
-  std::string record;
-  std::string state;  // compressed, uncompressed, erased, salvaged, unreadable, extracted
-  bool compressed = false;
-  bool erased = false;
-  bool salvaged = false;
-  std::optional<std::string> reason;
-  std::optional<std::int64_t> time;
-};
-
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-// Files the kernel names <type>-<backend>-<id> (pstore_mkfile()): dmesg ones
-// hold kernel log text; the other types are not crash reports.
-bool is_dmesg_file(const std::string& name) {
-  return starts_with(name, "dmesg-") || name == "dmesg.txt";
-}
-bool is_other_record_file(const std::string& name) {
-  for (std::string_view p : {"pmsg-", "console-", "ftrace-", "mce-", "rtas-", "powerpc-"})
-    if (starts_with(name, p)) return true;
-  return false;
-}
-
-// Expands one SOURCE argument. A directory gives its regular files (images,
-// or dmesg-* record files) and the dmesg-* files of its subdirectories
-// (systemd-pstore keeps one directory per record id).
-// A compressed image (disk.img.xz) cannot be read in place.
-bool is_compressed_file(const std::string& name) {
-  for (const char* e : {".xz", ".gz", ".zst", ".bz2", ".lz4"}) {
-    const std::size_t n = std::strlen(e);
-    if (name.size() > n && name.compare(name.size() - n, n, e) == 0) return true;
-  }
-  return false;
-}
-
-// Text that travels with pulled images (notes, checksums, listings) is not an
-// image: skip it inside directories instead of failing on it.
-bool is_sidecar_file(const std::string& name) {
-  static const char* const kExt[] = {".md",   ".txt",  ".sha256", ".sha1",  ".md5", ".sum",
-                                     ".list", ".conf", ".json",   ".jsonl", ".log", ".csv"};
-  for (const char* e : kExt) {
-    const std::size_t n = std::strlen(e);
-    if (name.size() > n && name.compare(name.size() - n, n, e) == 0) return true;
-  }
-  return name == "README" || name == "SHA256SUMS";
-}
-
-bool expand(const std::string& arg, std::vector<Input>& out) {
-  std::error_code ec;
-  const auto st = fs::status(arg, ec);
-  if (ec || !fs::exists(st)) {
-    warn(fmt::format("Failed to open '{}': {}", arg,
-                     ec ? ec.message() : "No such file or directory"));
-    return false;
-  }
-  if (!fs::is_directory(st)) {
-    const std::string name = fs::path(arg).filename().string();
-    if (is_dmesg_file(name))
-      out.push_back({arg, fs::path(arg).parent_path().string(), InputKind::kRecordFile});
-    else
-      out.push_back({arg, arg, InputKind::kImage});
-    return true;
-  }
-  std::vector<fs::directory_entry> entries;
-  for (fs::directory_iterator it(arg, ec), end; !ec && it != end; it.increment(ec))
-    entries.push_back(*it);
-  if (ec) {
-    warn(fmt::format("Failed to read directory '{}': {}", arg, ec.message()));
-    return false;
-  }
-  std::sort(entries.begin(), entries.end());
-  const std::size_t before = out.size();
-  for (const auto& e : entries) {
-    const std::string name = e.path().filename().string();
-    std::error_code ec2;
-    if (e.is_directory(ec2)) {
-      std::vector<fs::directory_entry> sub;
-      for (fs::directory_iterator it(e.path(), ec2), end; !ec2 && it != end; it.increment(ec2))
-        if (it->is_regular_file() && is_dmesg_file(it->path().filename().string()))
-          sub.push_back(*it);
-      std::sort(sub.begin(), sub.end());
-      for (const auto& s : sub)
-        out.push_back({s.path().string(), e.path().string(), InputKind::kRecordFile});
-      continue;
-    }
-    if (!e.is_regular_file(ec2)) continue;
-    if (is_dmesg_file(name))
-      out.push_back({e.path().string(), arg, InputKind::kRecordFile});
-    else if (is_compressed_file(name))
-      warn(fmt::format("'{}': compressed; decompress it to read it, skipping.", e.path().string()));
-    else if (!is_other_record_file(name) && name[0] != '.' && !is_sidecar_file(name))
-      out.push_back({e.path().string(), e.path().string(), InputKind::kImage});
-  }
-  if (out.size() == before) {
-    warn(fmt::format("'{}': no images or dmesg records in this directory, skipping.", arg));
-    return false;
-  }
-  return true;
-}
 
 class Summary {
  public:
   explicit Summary(const SummaryArgs& a) : args_(a) {}
 
-  // Parses `text`, adds it to its group and prints its JSON line.
-  void add(const Seen& s, std::string_view text) {
-    const CrashSignature sig = oops::parse_crash(text);
+  // Adds one parsed record to its group and prints its JSON line.
+  void add(const SummaryItem& item) {
+    const Seen& s = item.seen;
+    const CrashSignature& sig = item.sig;
     const std::string& id = groups_.add(sig, s.source, s.time, s.state);
     ++states_[s.state];
     if (args_.json_lines) print_json_line(s, sig, id);
@@ -292,89 +176,6 @@ class Summary {
   std::size_t sources_read_ = 0;
 };
 
-// Reads one image: every dmesg record, erased ones included.
-bool read_image(const Input& in, const SummaryArgs& a, const io::ReadOptions& opts, Summary& sum) {
-  auto area = device::open_pstore_area(in.path, a.partition);
-  if (!area) {
-    warn(area.error().message());
-    return false;
-  }
-  auto scan = io::scan_partition(area->source(), opts, [&](Record&& r) {
-    if (r.type != format::RecordType::kDmesg) return;
-    Seen s;
-    s.source = in.source;
-    s.record = r.name;
-    s.compressed = r.compressed;
-    s.erased = r.erased;
-    if (r.kmsg) {
-      s.reason = std::string(format::reason_str(r.kmsg->reason));
-      if (r.kmsg->tv_sec > 0) s.time = r.kmsg->tv_sec;
-    }
-    std::string_view text = r.content;
-    if (r.compressed && !r.decompressed) {
-      // Inflating failed: only the part that did inflate is text.
-      text = r.salvaged;
-      s.salvaged = !r.salvaged.empty();
-    }
-    s.state = s.salvaged                          ? "salvaged"
-              : (r.compressed && !r.decompressed) ? "unreadable"
-              : r.erased                          ? "erased"
-              : r.compressed                      ? "compressed"
-                                                  : "uncompressed";
-    sum.add(s, text);
-  });
-  if (!scan) {
-    warn(scan.error().message());
-    return false;
-  }
-  return true;
-}
-
-// Reads one kernel-written record file (dmesg-*, maybe .enc.z).
-bool read_record_file(const Input& in, Summary& sum) {
-  auto f = io::FileSource::open(in.path);
-  if (!f) {
-    warn(f.error().message());
-    return false;
-  }
-  const std::uint64_t size = (*f)->size();
-  if (size > kMaxRecordFile) {
-    warn(fmt::format("'{}': {} bytes is too large for a dmesg record, skipping.", in.path, size));
-    return false;
-  }
-  std::string data(static_cast<std::size_t>(size), '\0');
-  auto n = (*f)->read_at(0, std::as_writable_bytes(std::span(data.data(), data.size())));
-  if (!n) {
-    warn(n.error().message());
-    return false;
-  }
-  data.resize(*n);
-  Seen s;
-  s.source = in.source;
-  s.record = fs::path(in.path).filename().string();
-  s.state = "extracted";
-  std::error_code ec;
-  const auto mtime = fs::last_write_time(in.path, ec);
-  if (!ec) {
-    const auto sys = std::chrono::file_clock::to_sys(mtime);
-    const auto sec =
-        std::chrono::duration_cast<std::chrono::seconds>(sys.time_since_epoch()).count();
-    if (sec > 0) s.time = static_cast<std::int64_t>(sec);
-  }
-  const std::string_view name = s.record;
-  if (name.size() > 6 && name.substr(name.size() - 6) == ".enc.z") {
-    // The kernel could not inflate it either; try, and keep what comes out.
-    s.compressed = true;
-    auto inf = format::inflate_raw(format::as_bytes(data), 4 * data.size() + (1u << 20));
-    s.salvaged = inf.status != format::InflateStatus::kOk;
-    s.state = s.salvaged ? (inf.out.empty() ? "unreadable" : "salvaged") : "compressed";
-    sum.add(s, inf.out);
-    return true;
-  }
-  sum.add(s, data);
-  return true;
-}
-
 int run_summary(const SummaryArgs& a) {
   io::ReadOptions opts;
   if (!a.abi.empty()) {
@@ -389,25 +190,30 @@ int run_summary(const SummaryArgs& a) {
   opts.keep_content = true;
 
   Summary sum(a);
+  SourceOptions src_opts;
+  src_opts.partition = a.partition;
+  src_opts.read = opts;
   bool failed = false;
   std::size_t read = 0;
-  for (const auto& arg : a.sources) {
-    // Expanded per argument so that a failing directory does not stop the rest.
-    std::vector<Input> inputs;
-    if (!expand(arg, inputs)) failed = true;
-    std::string last_source;
-    for (const auto& in : inputs) {
-      const bool ok =
-          in.kind == InputKind::kImage ? read_image(in, a, opts, sum) : read_record_file(in, sum);
-      if (!ok) {
-        failed = true;
-        continue;
-      }
-      ++read;
-      if (in.source != last_source) sum.source_read();
-      last_source = in.source;
+  std::string last_source;
+  const auto tasks = expand_sources(a.sources);
+  // Sources are read on `jobs` threads; results arrive here in argument
+  // order, so what is printed does not depend on the number of jobs.
+  run_tasks(tasks, a.jobs ? a.jobs : online_cpus(), src_opts, [&](const Task& t, InputResult&& r) {
+    for (const auto& w : t.warnings) warn(w);
+    if (t.failed) failed = true;
+    if (t.new_argument) last_source.clear();
+    if (!t.input) return;
+    for (const auto& w : r.warnings) warn(w);
+    if (!r.ok) {
+      failed = true;
+      return;
     }
-  }
+    for (const auto& item : r.items) sum.add(item);
+    ++read;
+    if (t.input->source != last_source) sum.source_read();
+    last_source = t.input->source;
+  });
   if (!a.json_lines) sum.print_table();
   if (read == 0 || failed) return kExitFailure;
   return kExitOk;
@@ -425,6 +231,10 @@ void attach_summary(CLI::App& sub, std::function<int()>& action) {
   sub.add_option("--abi", a->abi,
                  "writer ABI: x86_64, i386, arm, arm64, armeb, arm64be, ppc64 (default: guess)")
       ->type_name("ABI");
+  sub.add_option("-j,--jobs", a->jobs,
+                 "read N sources at a time (default: one per online CPU); output is the same")
+      ->type_name("N")
+      ->check(CLI::Range(1u, 1024u));
   sub.callback([a, &action] { action = [a] { return run_summary(*a); }; });
 }
 

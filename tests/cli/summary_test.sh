@@ -122,4 +122,30 @@ else
   check "memory flat (100 sources < 10 sources + 2 MiB)" test "$rss100" -lt $((rss10 + 2048))
 fi
 
+# 8. --jobs: the same bytes on stdout and stderr, and the same exit status,
+# whatever the number of workers, over images, record folders, a junk file, a
+# missing path and an empty directory (warnings keep their order too).
+mkdir -p "$scratch/jobs/empty" "$scratch/jobs/records"
+head -c 70000 /dev/urandom > "$scratch/jobs/junk.img"
+cp "$SRC"/fixtures/kernel/*-ring-reuse/sysfs-pstore/dmesg-* "$scratch/jobs/records/"
+jobs_args=("$scratch/fleet" "$scratch/jobs/records" "$scratch/jobs/junk.img" "$scratch/missing"
+           "$scratch/jobs/empty" "$SRC"/fixtures/kernel/*/sysfs-pstore "$scratch/one.img")
+for mode in "" --json-lines; do
+  "$PSB" summary $mode --jobs 1 "${jobs_args[@]}" > "$scratch/j1.out" 2> "$scratch/j1.err"
+  rc1=$?
+  [[ -z $mode ]] && cp "$scratch/j1.out" "$scratch/jt.out"
+  for j in 2 5; do
+    "$PSB" summary $mode --jobs $j "${jobs_args[@]}" > "$scratch/j$j.out" 2> "$scratch/j$j.err"
+    rcj=$?
+    check "--jobs $j ${mode:-(table)}: same stdout as --jobs 1" cmp -s "$scratch/j1.out" "$scratch/j$j.out"
+    check "--jobs $j ${mode:-(table)}: same stderr as --jobs 1" cmp -s "$scratch/j1.err" "$scratch/j$j.err"
+    check "--jobs $j ${mode:-(table)}: same exit status ($rc1)" test "$rc1" -eq "$rcj"
+  done
+done
+check "--jobs run saw every source" grep -q ' from 110 source(s) ' "$scratch/jt.out"
+check "--jobs run: warnings for the missing and empty sources" \
+  test "$(grep -c -e missing -e empty "$scratch/j1.err")" -eq 2
+"$PSB" summary --jobs 0 "$scratch/one.img" > /dev/null 2>&1
+check "--jobs 0 is a usage error (exit 2)" test $? -eq 2
+
 exit $fail
