@@ -24,6 +24,8 @@ const Command kCommands[] = {
     {"setup", "create or adopt a pstore partition and configure pstore_blk", attach_setup},
     {"status", "show what setup configured and what the kernel runs now", attach_status},
     {"undo", "remove what setup wrote and restore what it replaced", attach_undo},
+    {"capture-panic", "write a panic record into the pstore partition (capture kernel)",
+     attach_capture_panic},
 };
 
 class UtilLinuxFormatter : public CLI::Formatter {

@@ -17,5 +17,6 @@ void attach_setup(CLI::App& sub, std::function<int()>& action);
 void attach_status(CLI::App& sub, std::function<int()>& action);
 void attach_undo(CLI::App& sub, std::function<int()>& action);
 void attach_summary(CLI::App& sub, std::function<int()>& action);
+void attach_capture_panic(CLI::App& sub, std::function<int()>& action);
 
 }  // namespace psb::cli

@@ -1,0 +1,268 @@
+// capture-panic: the capture kernel's writer. Puts one PANIC kmsg record
+// into the pstore partition, in the zone and with the counter the kernel
+// would use next, so that the next boot's pstore_blk shows it as its own.
+// Hidden from --help until the capture initramfs that runs it exists.
+#include <fmt/core.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "pstore_blk/cli/app.hpp"
+#include "pstore_blk/device/probe.hpp"
+#include "pstore_blk/format/kmsg_writer.hpp"
+#include "pstore_blk/io/partition_writer.hpp"
+#include "pstore_blk/io/reader.hpp"
+
+namespace psb::cli {
+
+namespace {
+
+// Only the newest part of a log can be stored; more than this is never read
+// into memory (a 128 MiB zone would hold at most ~213 MiB of text).
+constexpr std::size_t kMaxLogBytes = 16u << 20;
+
+struct CaptureArgs {
+  std::string target;
+  std::optional<int> partition;
+  std::string log;
+  std::optional<long> kmsg_kib, pmsg_kib, console_kib, ftrace_kib;
+  std::optional<unsigned> cpus;
+  std::string abi;
+  std::string time;
+  bool no_compress = false;
+  bool allow_empty = false;
+  bool dry_run = false;
+};
+
+struct LogText {
+  std::string text;
+  std::uint64_t skipped = 0;  // older bytes never read into memory
+};
+
+// Reads the log, keeping at most kMaxLogBytes of its end.
+Result<LogText> read_log(const std::string& path) {
+  FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) return make_sys_error("Failed to open '" + path + "'", errno);
+  LogText log;
+  std::vector<char> buf(1 << 16);
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+    log.text.append(buf.data(), n);
+    if (log.text.size() > 2 * kMaxLogBytes) {
+      const std::size_t cut = log.text.size() - kMaxLogBytes;
+      log.text.erase(0, cut);
+      log.skipped += cut;
+    }
+  }
+  const bool bad = std::ferror(f);
+  const int err = errno;
+  if (f != stdin) std::fclose(f);
+  if (bad) return make_sys_error("Failed to read '" + path + "'", err);
+  if (log.text.size() > kMaxLogBytes) {
+    const std::size_t cut = log.text.size() - kMaxLogBytes;
+    log.text.erase(0, cut);
+    log.skipped += cut;
+  }
+  return log;
+}
+
+struct DumpTime {
+  std::int64_t sec = 0, nsec = 0;
+};
+
+// "SEC" or "SEC.FRACTION" (up to 9 digits); empty: the current time.
+Result<DumpTime> parse_time(const std::string& s) {
+  DumpTime t;
+  if (s.empty()) {
+    struct timespec ts {};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return DumpTime{ts.tv_sec, ts.tv_nsec};
+  }
+  const auto dot = s.find('.');
+  const std::string sec = s.substr(0, dot),
+                    frac = dot == std::string::npos ? "" : s.substr(dot + 1);
+  auto digits = [](const std::string& d) {
+    return !d.empty() && d.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (!digits(sec) || sec.size() > 18 || (dot != std::string::npos && !digits(frac)) ||
+      frac.size() > 9)
+    return make_error(Errc::kInvalidArgument,
+                      "--time wants seconds since the epoch, e.g. 1795712157.5, not '" + s + "'");
+  t.sec = std::stoll(sec);
+  if (!frac.empty()) t.nsec = std::stoll(frac + std::string(9 - frac.size(), '0'));
+  return t;
+}
+
+struct Target {
+  device::PstoreArea area;
+  io::ReadOptions opts;
+  io::ScanSummary sum;
+};
+
+std::size_t zones_with_signature(const io::ScanSummary& sum, bool kmsg_only) {
+  std::size_t n = 0;
+  for (const auto& z : sum.zones)
+    if (z.header && z.header->sig == format::expected_sig(z.slot.type) &&
+        (!kmsg_only || z.slot.type == format::RecordType::kDmesg))
+      ++n;
+  return n;
+}
+
+// Refuses anything that is not plainly a whole pstore partition.
+Result<void> check_target(const Target& t, const CaptureArgs& a) {
+  const std::string name = t.area.source().name();
+  if (t.sum.source_size % 4096 != 0)
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("'{}' is {} bytes, not a multiple of 4096: pstore_blk would "
+                                  "refuse it, so it is not a pstore partition",
+                                  name, t.sum.source_size));
+  for (const auto& z : t.sum.zones)
+    if (z.state == format::ZoneState::kTruncated)
+      return make_error(Errc::kInvalidArgument,
+                        fmt::format("'{}' ends inside zone {} at offset {}: the layout does not "
+                                    "fit, refusing to write",
+                                    name, z.slot.index, z.slot.offset));
+  const bool forced = t.opts.layout.any();
+  // The zone size is known from the spacing of two kmsg records at least;
+  // one alone gives a guess, and a guess is not enough to write.
+  if (!forced && zones_with_signature(t.sum, true) >= 2) return {};
+  if (!forced && zones_with_signature(t.sum, false) > 0)
+    return make_error(Errc::kInvalidArgument,
+                      fmt::format("'{}' holds fewer than two kmsg records: give the layout "
+                                  "pstore_blk uses (--kmsg-size, ...)",
+                                  name));
+  if (zones_with_signature(t.sum, false) > 0) return {};
+  if (!a.allow_empty)
+    return make_error(Errc::kConflict,
+                      fmt::format("'{}' holds no pstore/zone record: not a pstore partition, or "
+                                  "one that never held a record (then use --allow-empty with "
+                                  "--kmsg-size)",
+                                  name));
+  if (!forced)
+    return make_error(Errc::kInvalidArgument,
+                      "--allow-empty needs the layout pstore_blk uses (--kmsg-size, ...)");
+  return {};
+}
+
+Result<Target> open_target(const CaptureArgs& a) {
+  Target t;
+  if (!a.abi.empty()) {
+    auto abi = format::Abi::by_name(a.abi);
+    if (!abi) return make_error(Errc::kInvalidArgument, "unknown ABI '" + a.abi + "'");
+    t.opts.abi = *abi;
+  }
+  for (auto v : {a.kmsg_kib, a.pmsg_kib, a.console_kib, a.ftrace_kib})
+    if (v && *v < 0) return make_error(Errc::kInvalidArgument, "zone sizes must not be negative");
+  if (a.cpus && *a.cpus == 0)
+    return make_error(Errc::kInvalidArgument, "--cpus must be at least 1");
+  t.opts.layout = {a.kmsg_kib, a.pmsg_kib, a.console_kib, a.ftrace_kib, a.cpus};
+  t.opts.keep_content = false;
+  auto area = device::open_pstore_area(a.target, a.partition);
+  if (!area) return area.error();
+  t.area = std::move(*area);
+  auto sum = io::scan_partition(t.area.source(), t.opts, [](format::Record&&) {});
+  if (!sum) return sum.error();
+  t.sum = std::move(*sum);
+  return t;
+}
+
+Result<void> write_zone(const Target& t, const format::KmsgRecordPlan& plan) {
+  const auto& p = t.area.partition;
+  auto w = io::PartitionWriter::open(t.area.file->name(), p ? p->start : 0,
+                                     p ? p->size : t.area.file->size());
+  if (!w) return w.error();
+  if (auto r = (*w)->write_at(plan.slot.offset, plan.zone); !r) return r;
+  return (*w)->sync();
+}
+
+// Reads the partition again, as `extract` would, and requires the record.
+Result<void> verify(const CaptureArgs& a, const Target& before,
+                    const format::KmsgRecordPlan& plan) {
+  auto area = device::open_pstore_area(a.target, a.partition);
+  if (!area) return area.error();
+  io::ReadOptions o = before.opts;
+  o.abi = before.sum.abi;
+  o.keep_content = true;
+  std::optional<format::Record> got;
+  const std::string name = fmt::format("dmesg-pstore_blk-{}", plan.slot.index);
+  auto sum = io::scan_partition(area->source(), o, [&](format::Record&& r) {
+    if (r.name == name) got = std::move(r);
+  });
+  if (!sum) return sum.error();
+  if (!got || !got->kmsg || got->kmsg->reason != 1 || got->kmsg->counter != plan.counter ||
+      got->content != plan.kernel_file)
+    return make_error(Errc::kFormat, "'" + area->source().name() + "': read back, " + name +
+                                         " is not the record just written");
+  return {};
+}
+
+int fail(const Error& e) {
+  warn(e.message());
+  return e.code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+int run_capture(const CaptureArgs& a) {
+  auto when = parse_time(a.time);
+  if (!when) return fail(when.error());
+  auto t = open_target(a);
+  if (!t) return fail(t.error());
+  if (auto ok = check_target(*t, a); !ok) return fail(ok.error());
+  auto log = read_log(a.log);
+  if (!log) return fail(log.error());
+  format::PanicDump dump{log->text, when->sec, when->nsec, 1, !a.no_compress};
+  auto plan = format::plan_panic_record(t->sum.zones, t->sum.abi, dump);
+  if (!plan) return fail(plan.error());
+  if (plan->older_than_newest)
+    warn(
+        "the dump time is older than a stored record's: the kernel will overwrite this "
+        "record before that one");
+  if (!a.dry_run) {
+    if (auto r = write_zone(*t, *plan); !r) return fail(r.error());
+    if (auto r = verify(a, *t, *plan); !r) return fail(r.error());
+  }
+  std::cerr << fmt::format(
+      "pstore-blk: {}: {} Panic record {} ({}, {} bytes) in dmesg zone {} at offset {}; "
+      "{} of {} log bytes kept; the kernel will show dmesg-pstore_blk-{}.\n",
+      t->area.source().name(), a.dry_run ? "would write" : "wrote", plan->counter,
+      plan->compressed ? "compressed" : "uncompressed", plan->payload_size, plan->slot.index,
+      plan->slot.offset, plan->log_kept, log->skipped + log->text.size(), plan->slot.index);
+  return kExitOk;
+}
+
+}  // namespace
+
+void attach_capture_panic(CLI::App& sub, std::function<int()>& action) {
+  auto a = std::make_shared<CaptureArgs>();
+  sub.group("");  // hidden: run by the capture initramfs, not by hand
+  sub.add_option("TARGET", a->target, "pstore partition, or a disk holding it")->required();
+  sub.add_option("--partition", a->partition, "use partition N of a whole disk")->type_name("N");
+  sub.add_option("--log", a->log, "kernel log to store, oldest line first ('-': stdin)")
+      ->type_name("FILE")
+      ->required();
+  sub.add_option("--kmsg-size", a->kmsg_kib, "force the layout: kmsg zone size (KiB)")
+      ->type_name("KiB");
+  sub.add_option("--pmsg-size", a->pmsg_kib, "force the layout: pmsg zone size (KiB)")
+      ->type_name("KiB");
+  sub.add_option("--console-size", a->console_kib, "force the layout: console zone size (KiB)")
+      ->type_name("KiB");
+  sub.add_option("--ftrace-size", a->ftrace_kib, "force the layout: ftrace area size (KiB)")
+      ->type_name("KiB");
+  sub.add_option("--cpus", a->cpus, "force the layout: possible CPUs")->type_name("N");
+  sub.add_option("--abi", a->abi, "writer ABI (default: guessed from the stored records)")
+      ->type_name("ABI");
+  sub.add_option("--time", a->time, "dump time, seconds since the epoch (default: now)")
+      ->type_name("SEC[.FRAC]");
+  sub.add_flag("--no-compress", a->no_compress,
+               "store the text uncompressed (for kernels booted with pstore.compress=none)");
+  sub.add_flag("--allow-empty", a->allow_empty,
+               "write into a partition that holds no record yet (needs --kmsg-size)");
+  sub.add_flag("--dry-run", a->dry_run, "say what would be written, write nothing");
+  action = [a] { return run_capture(*a); };
+}
+
+}  // namespace psb::cli
