@@ -1,7 +1,9 @@
 // capture-panic: the capture kernel's writer. Puts one PANIC kmsg record
 // into the pstore partition, in the zone and with the counter the kernel
 // would use next, so that the next boot's pstore_blk shows it as its own.
-// Hidden from --help until the capture initramfs that runs it exists.
+// The log comes from a file or stdin (--log), or from the crashed kernel's
+// core file (--vmcore /proc/vmcore). Hidden from --help until the capture
+// initramfs that runs it exists.
 #include <fmt/core.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "pstore_blk/cli/app.hpp"
 #include "pstore_blk/device/probe.hpp"
 #include "pstore_blk/format/kmsg_writer.hpp"
+#include "pstore_blk/format/vmcore.hpp"
 #include "pstore_blk/io/partition_writer.hpp"
 #include "pstore_blk/io/reader.hpp"
 
@@ -30,6 +33,7 @@ struct CaptureArgs {
   std::string target;
   std::optional<int> partition;
   std::string log;
+  std::string vmcore;
   std::optional<long> kmsg_kib, pmsg_kib, console_kib, ftrace_kib;
   std::optional<unsigned> cpus;
   std::string abi;
@@ -69,6 +73,34 @@ Result<LogText> read_log(const std::string& path) {
     log.skipped += cut;
   }
   return log;
+}
+
+// The panicked kernel's log from its core file (/proc/vmcore in a capture
+// kernel), rendered as pstore's kmsg dumper would have written it.
+Result<LogText> read_vmcore_log(const std::string& path) {
+  auto f = io::FileSource::open(path);
+  if (!f) return f.error();
+  const io::FileSource& src = **f;
+  format::ReadAt read = [&src](std::uint64_t off, std::span<std::byte> buf) {
+    return src.read_at(off, buf);
+  };
+  auto named = [&path](Error e) {
+    e.what = path + ": " + e.what;
+    return e;
+  };
+  auto core = format::parse_elf_core(read, src.size());
+  if (!core) return named(core.error());
+  auto log = format::read_printk_log(read, *core);
+  if (!log) return named(log.error());
+  if (log->records.empty())
+    return make_error(Errc::kFormat, path + ": the printk ring buffer holds no record");
+  LogText t;
+  t.text = format::render_kmsg_dump(log->records);
+  if (t.text.size() > kMaxLogBytes) {
+    t.skipped = t.text.size() - kMaxLogBytes;
+    t.text.erase(0, t.skipped);
+  }
+  return t;
 }
 
 struct DumpTime {
@@ -212,7 +244,9 @@ int run_capture(const CaptureArgs& a) {
   auto t = open_target(a);
   if (!t) return fail(t.error());
   if (auto ok = check_target(*t, a); !ok) return fail(ok.error());
-  auto log = read_log(a.log);
+  if (a.log.empty() == a.vmcore.empty())
+    return fail(make_error(Errc::kInvalidArgument, "give the log with --log or --vmcore"));
+  auto log = a.vmcore.empty() ? read_log(a.log) : read_vmcore_log(a.vmcore);
   if (!log) return fail(log.error());
   format::PanicDump dump{log->text, when->sec, when->nsec, 1, !a.no_compress};
   auto plan = format::plan_panic_record(t->sum.zones, t->sum.abi, dump);
@@ -242,8 +276,10 @@ void attach_capture_panic(CLI::App& sub, std::function<int()>& action) {
   sub.add_option("TARGET", a->target, "pstore partition, or a disk holding it")->required();
   sub.add_option("--partition", a->partition, "use partition N of a whole disk")->type_name("N");
   sub.add_option("--log", a->log, "kernel log to store, oldest line first ('-': stdin)")
-      ->type_name("FILE")
-      ->required();
+      ->type_name("FILE");
+  sub.add_option("--vmcore", a->vmcore,
+                 "take the log from the crashed kernel's core file (/proc/vmcore)")
+      ->type_name("FILE");
   sub.add_option("--kmsg-size", a->kmsg_kib, "force the layout: kmsg zone size (KiB)")
       ->type_name("KiB");
   sub.add_option("--pmsg-size", a->pmsg_kib, "force the layout: pmsg zone size (KiB)")
