@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/capture_output.hpp"
 #include "cli/commands.hpp"
 #include "cli/provision.hpp"
 #include "pstore_blk/cli/app.hpp"
@@ -31,16 +32,19 @@ int run_check(const CheckArgs& a) {
   }
   auto verdicts = sysconf::judge(sf, dev ? &*dev : nullptr, sysconf::effective_sizes(sf, nullptr));
   const bool oops = !verdicts.empty() && verdicts.front().yes;
+  auto capture = sysconf::capture_table(sf, sysconf::probe_capture(root), a.device);
   if (a.json) {
     nlohmann::ordered_json j;
     j["system"] = facts_json(sf);
     j["device"] = dev ? device_json(*dev) : nlohmann::ordered_json(nullptr);
     j["verdict"] = verdicts_json(verdicts);
+    add_capture_json(j, capture);
     std::cout << j.dump(2) << "\n";
   } else {
     print_facts(sf);
     if (dev) print_device(*dev);
     print_verdicts(verdicts);
+    print_capture(capture);
   }
   return oops ? kExitOk : kExitFailure;
 }
