@@ -15,6 +15,7 @@ build_pkgs=(
   catch2                        # unit tests (v2)
   liblzma-dev xz-utils          # tests read the xz-compressed fixtures
   python3                       # tests check --json output
+  clang libclang-rt-dev         # libFuzzer targets (tests/fuzz, scripts/fuzz.sh)
   time                          # tests measure peak memory (/usr/bin/time)
   fdisk e2fsprogs util-linux    # image tests build partitioned disks
   dpkg-dev file                 # CPack's .deb: dpkg-shlibdeps finds the runtime dependencies

@@ -3,6 +3,7 @@
 # golden, CLI, image, root-only loop tests and the QEMU end-to-end tests),
 # then the format tests again under AddressSanitizer + UBSan.
 #   PSB_SKIP_SANITIZERS=1  skip the sanitizer pass
+#   PSB_SKIP_FUZZ=1        skip the fuzz smoke run (clang build, 20 s per target)
 #   PSB_CTEST_ARGS="-LE vm" e.g. to leave the QEMU tests out while iterating
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,4 +18,7 @@ if [[ "${PSB_SKIP_SANITIZERS:-0}" != 1 ]]; then
   cd "$src/build-asan"
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j2 -L 'unit|golden|cli'
+fi
+if [[ "${PSB_SKIP_FUZZ:-0}" != 1 ]]; then
+  "$src/scripts/fuzz.sh" smoke
 fi
