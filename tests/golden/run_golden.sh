@@ -2,13 +2,23 @@
 # Golden tests on kernel-written fixtures: every record `pstore-blk extract`
 # writes must be byte-identical to the file the kernel itself showed in
 # /sys/fs/pstore (fixtures/kernel/<case>/sysfs-pstore/), with the same name
-# and, for dmesg, the same mtime. Also checks `list` against expected.txt
+# and, for dmesg, the same mtime: to the second as the kernel listed it, and
+# to the nanosecond as the kmsg header holds it (tests/support/kmsg_times.py
+# decodes the headers by hand); every file written must be mode 0600.
+# Also checks `list` against expected.txt
 # (our own rendering; PSB_UPDATE_GOLDEN=1 rewrites it) and that the image is
 # never modified.
 #
 # usage: run_golden.sh PSTORE_BLK_BINARY FIXTURES_DIR [CASE...]
 set -euo pipefail
 
+# Rewriting the expected files in CI would make the test pass whatever the
+# code does.
+if [[ -n "${PSB_UPDATE_GOLDEN:-}" && "${PSB_UPDATE_GOLDEN}" != 0 && -n "${CI:-}" ]]; then
+  echo "PSB_UPDATE_GOLDEN is set while CI is set: refusing to rewrite expected output in CI" >&2
+  exit 1
+fi
+support=$(cd "$(dirname "$0")/../support" && pwd)
 bin=$(realpath "$1")
 fixtures=$(realpath "$2")
 shift 2
@@ -37,6 +47,7 @@ check_case() {
   xz -dc "$dir/image.bin.xz" >"$work/image.bin"
   local sum_before sum_after
   sum_before=$(sha256sum <"$work/image.bin")
+  python3 "$support/kmsg_times.py" "$work/image.bin" >"$work/kmsg-times"
   local extra=()
   if [[ -f "$dir/System.map.xz" ]]; then
     xz -dc "$dir/System.map.xz" >"$work/System.map"
@@ -129,11 +140,14 @@ compare_extract() { # DIR WORK LABEL [ARGS...]
       cmp "$f" "$out/$b" >&2 || true
       rc=1
     fi
-    if [[ "$(stat -c %a "$out/$b")" != 600 ]]; then
-      note "FAIL $(basename "$dir") ($label): $b is not mode 0600"
-      rc=1
-    fi
   done
+  # Every file written (records, .erased, .salvaged) is mode 0600.
+  local loose
+  loose=$(find "$out" -type f ! -perm 0600 -printf '%P %m\n')
+  if [[ -n "$loose" ]]; then
+    note "FAIL $(basename "$dir") ($label): files not mode 0600: $loose"
+    rc=1
+  fi
   # dmesg files carry the dump time as mtime.
   local fname mtime size
   while read -r fname mtime size; do
@@ -141,6 +155,17 @@ compare_extract() { # DIR WORK LABEL [ARGS...]
     [[ -f "$out/$fname" ]] || continue
     if [[ "$(stat -c %Y "$out/$fname")" != "$mtime" ]]; then
       note "FAIL $(basename "$dir") ($label): $fname mtime $(stat -c %Y "$out/$fname") != kernel's $mtime"
+      rc=1
+    fi
+    # Nanoseconds: the kmsg header with this tv_sec gives tv_nsec.
+    local want got
+    want=$(awk -v s="$mtime" '$1 == s { printf "%d.%09d\n", $1, $2 }' "$work/kmsg-times" | sort -u)
+    got=$(stat -c %.9Y "$out/$fname")
+    if [[ -z "$want" ]]; then
+      note "FAIL $(basename "$dir") ($label): no kmsg header with tv_sec $mtime in the image"
+      rc=1
+    elif ! grep -qxF -- "$got" <<<"$want"; then
+      note "FAIL $(basename "$dir") ($label): $fname mtime $got, kmsg header says $(tr '\n' ' ' <<<"$want")"
       rc=1
     fi
   done <"$dir/sysfs-pstore.list"
