@@ -18,8 +18,24 @@ if [[ -z "$warnings" ]]; then ok; else bad "groff warnings: $warnings"; fi
 
 text=$(MANWIDTH=200 man -l "$page" 2>/dev/null | col -b)
 [[ -n "$text" ]] || bad "man -l renders nothing"
-for section in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS "SETUP GUIDE" "KERNEL PARAMETERS" FILES "EXIT STATUS" EXAMPLES TROUBLESHOOTING "SEE ALSO"; do
+for section in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS "SETUP GUIDE" "KERNEL PARAMETERS" FILES "EXIT STATUS" "JSON OUTPUT" EXAMPLES TROUBLESHOOTING "SEE ALSO"; do
   if grep -q "^$section\$" <<<"$text"; then ok; else bad "section $section missing"; fi
+done
+
+# No markup leaks into the rendered text: an asterisk or underscore that is
+# not part of a word or a path glob (dmesg-*, images/*.img) is asciidoc
+# emphasis that did not apply (e.g. "PARTUUID=*UUID", "dmesg-pstore_blk-*N").
+stray=$(python3 -c '
+import re, sys
+for n, line in enumerate(sys.stdin.read().splitlines(), 1):
+    t = re.sub(r"(?<=[/-])\*(?![A-Za-z0-9_])", "", line)
+    if "*" in t or "`" in t or re.search(r"(?<![A-Za-z0-9_])_[A-Za-z]|[A-Za-z0-9]_(?![A-Za-z0-9_])", t):
+        print(f"  line {n}: {line.strip()}")
+' <<<"$text")
+if [[ -z "$stray" ]]; then ok; else bad "stray markup in the rendered page:
+$stray"; fi
+for must in "A disk with no free space" "A kernel without pstore_blk" "erased_not_shown"; do
+  if grep -qF "$must" <<<"$text"; then ok; else bad "'$must' is not in the man page"; fi
 done
 
 subs=$("$bin" --help | sed -n '/^Subcommands:/,$p' | awk 'NR>1 && /^  [a-z]/ {print $1}')

@@ -32,28 +32,39 @@ struct ReadArgs {
   bool include_erased = false;
   std::string system_map;
   bool json = false;
+  bool verbose = false;
+  std::string columns;     // list -o
+  TableStyle style;        // list -n, -r
   std::string name;        // show
   std::string output_dir;  // extract
+  bool force = false;      // extract
 };
 
 void add_common(CLI::App& sub, ReadArgs& a) {
   sub.add_option("SOURCE", a.source,
                  "pstore partition, partition image, whole-disk image or disk device")
       ->required();
-  sub.add_option("--partition", a.partition, "use partition N of a whole disk")->type_name("N");
-  sub.add_option("--kmsg-size", a.kmsg_kib, "force the layout: kmsg zone size (KiB)")
-      ->type_name("KiB");
-  sub.add_option("--pmsg-size", a.pmsg_kib, "force the layout: pmsg zone size (KiB)")
-      ->type_name("KiB");
-  sub.add_option("--console-size", a.console_kib, "force the layout: console zone size (KiB)")
-      ->type_name("KiB");
-  sub.add_option("--ftrace-size", a.ftrace_kib, "force the layout: ftrace area size (KiB)")
-      ->type_name("KiB");
-  sub.add_option("--cpus", a.cpus, "force the layout: possible CPUs of the crashed machine")
-      ->type_name("N");
-  sub.add_option("--abi", a.abi,
-                 "writer ABI: x86_64, i386, arm, arm64, armeb, arm64be, ppc64 (default: guess)")
-      ->type_name("ABI");
+  expect_whole_number(sub.add_option("--partition", a.partition, "use partition N of a whole disk")
+                          ->type_name("N"));
+  expect_whole_number(
+      sub.add_option("--kmsg-size", a.kmsg_kib, "force the layout: kmsg zone size (KiB)")
+          ->type_name("KiB"));
+  expect_whole_number(
+      sub.add_option("--pmsg-size", a.pmsg_kib, "force the layout: pmsg zone size (KiB)")
+          ->type_name("KiB"));
+  expect_whole_number(
+      sub.add_option("--console-size", a.console_kib, "force the layout: console zone size (KiB)")
+          ->type_name("KiB"));
+  expect_whole_number(
+      sub.add_option("--ftrace-size", a.ftrace_kib, "force the layout: ftrace area size (KiB)")
+          ->type_name("KiB"));
+  expect_whole_number(
+      sub.add_option("--cpus", a.cpus, "force the layout: possible CPUs of the crashed machine")
+          ->type_name("N"));
+  expect_abi(sub.add_option("--abi", a.abi,
+                            "writer ABI: x86_64, i386, arm, arm64, armeb, arm64be, ppc64 "
+                            "(default: guess)")
+                 ->type_name("ABI"));
   sub.add_option("--system-map,--kallsyms", a.system_map,
                  "crashed kernel's System.map or kallsyms, to name ftrace addresses")
       ->type_name("FILE");
@@ -173,87 +184,140 @@ std::string source_line(const Session& s) {
                      p.name.empty() ? "" : " \"" + p.name + "\"", a.pttype, p.size, p.start, a.how);
 }
 
+// How the area, layout and ABI were chosen (--verbose), on stderr: stdout
+// carries only the table or the JSON document.
+void print_verbose(const Session& s, const io::ScanSummary& sum) {
+  std::string out = "Source: " + source_line(s) + "\n";
+  out += "Layout: " + sum.layout.describe() + (sum.layout_forced ? " (forced)" : " (discovered)") +
+         "\n";
+  out += "ABI:    " + std::string(sum.abi.name) + (sum.abi_forced ? " (forced)" : "") + "\n";
+  for (const auto& n : sum.notes) out += "Note:   " + n + "\n";
+  std::cerr << out;
+}
+
+// Erased dmesg records the scan did not hand over (no --include-erased).
+std::size_t erased_not_shown(const io::ScanSummary& sum, bool include_erased) {
+  if (include_erased) return 0;
+  std::size_t n = 0;
+  for (const auto& z : sum.zones)
+    if (z.state == ZoneState::kErased && z.slot.type == format::RecordType::kDmesg && z.kmsg) ++n;
+  return n;
+}
+
+void report_erased(std::size_t n, const char* verb, const char* flag_does) {
+  if (n == 0) return;
+  warn(
+      fmt::format("{} erased record(s) not {} (deleted through /sys/fs/pstore, e.g. archived by "
+                  "systemd-pstore); --include-erased {} them.",
+                  n, verb, flag_does));
+}
+
+// list's columns, in the order of record_cells().
+const Column kListColumns[] = {
+    {"NAME", 32, false, "record name, as the kernel names its file"},
+    {"TYPE", 7, false, "dmesg, pmsg, console or ftrace"},
+    {"ID", 4, true, "record id (the kernel's file name suffix)"},
+    {"OFFSET", 9, true, "zone offset in bytes from the start of the partition"},
+    {"STATE", 9, false, "ok, erased, truncated, decompress-failed, ..."},
+    {"REASON", 9, false, "why the kernel dumped (Oops, Panic, ...)"},
+    {"COUNT", 5, true, "dmesg dump counter"},
+    {"TIME", 20, false, "dump time (UTC)"},
+    {"COMPRESSED", 10, false, "yes if the kernel compressed the record"},
+    {"SIZE", 7, true, "bytes of the record file (as show prints it)"},
+    {"DETAIL", 0, false, "what is wrong with a damaged record"},
+};
+constexpr std::size_t kListDefault[] = {0, 1, 3, 4, 5, 6, 7, 8, 9};
+
+std::vector<std::string> record_cells(const Record& r, std::size_t size) {
+  return {r.name,
+          std::string(format::type_name(r.type)),
+          std::to_string(r.id),
+          std::to_string(r.offset),
+          state_word(r),
+          r.kmsg ? std::string(format::reason_str(r.kmsg->reason)) : "-",
+          r.kmsg ? std::to_string(r.kmsg->counter) : "-",
+          r.kmsg ? iso_time(r.kmsg->tv_sec) : "-",
+          r.compressed ? "yes" : "no",
+          std::to_string(size),
+          r.detail.empty() ? "-" : r.detail};
+}
+
+nlohmann::ordered_json list_json(const Session& s, const io::ScanSummary& sum,
+                                 nlohmann::ordered_json records, std::size_t bad,
+                                 std::size_t erased_hidden) {
+  nlohmann::ordered_json j;
+  nlohmann::ordered_json src;
+  src["path"] = s.area.file->name();
+  src["size"] = s.area.file->size();
+  src["pttype"] = s.area.pttype.empty() ? nlohmann::ordered_json(nullptr)
+                                        : nlohmann::ordered_json(s.area.pttype);
+  if (s.area.partition) {
+    const auto& p = *s.area.partition;
+    src["partition"] = {{"number", p.number}, {"start", p.start}, {"size", p.size},
+                        {"name", p.name},     {"uuid", p.uuid},   {"type", p.type}};
+  } else {
+    src["partition"] = nullptr;
+  }
+  src["how"] = s.area.how;
+  j["source"] = src;
+  const auto& l = sum.layout;
+  j["layout"] = {{"total_size", std::min(l.total_size, format::kMaxTotalSize)},
+                 {"kmsg_size", l.kmsg_size},
+                 {"pmsg_size", l.pmsg_size},
+                 {"console_size", l.console_size},
+                 {"ftrace_size", l.ftrace_size},
+                 {"nr_cpus", l.nr_cpus},
+                 {"forced", sum.layout_forced}};
+  j["abi"] = {{"name", std::string(sum.abi.name)}, {"forced", sum.abi_forced}};
+  j["notes"] = sum.notes;
+  const std::size_t nrec = records.size();
+  j["records"] = std::move(records);
+  j["damaged_zones"] = nlohmann::ordered_json::array();
+  for (const auto& z : sum.zones) {
+    if (!damaged(z.state)) continue;
+    j["damaged_zones"].push_back({{"type", std::string(format::type_name(z.slot.type))},
+                                  {"index", z.slot.index},
+                                  {"offset", z.slot.offset},
+                                  {"state", std::string(format::state_name(z.state))},
+                                  {"detail", z.detail}});
+  }
+  j["summary"] = {{"zones", sum.zones.size()},
+                  {"records", nrec},
+                  {"damaged", bad},
+                  {"erased_not_shown", erased_hidden}};
+  return j;
+}
+
 int run_list(const ReadArgs& a) {
+  auto cols = parse_columns(a.columns.empty() ? "+" : a.columns, kListColumns, kListDefault);
+  if (!cols) return usage_error(cols.error().message(), "list");
   auto s = open_session(a);
   if (!s) return fail(s.error());
   if (s->symbols) s->opts.symbols = &*s->symbols;
-  struct Row {
-    Record rec;
-    std::size_t size;
-  };
-  std::vector<Row> rows;
-  // Keep each record's size, not its content: memory stays flat.
+  TableWriter table(kListColumns, std::move(*cols), a.style);
+  nlohmann::ordered_json records = nlohmann::ordered_json::array();
+  std::size_t rows = 0;
+  // Rows are printed as the records come: only sizes are kept, never content.
   auto sum = io::scan_partition(s->area.source(), s->opts, [&](Record&& r) {
-    std::size_t size = r.content.size();
-    r.content = std::string();
-    r.salvaged = std::string();
-    rows.push_back({std::move(r), size});
+    if (rows++ == 0 && !a.json) table.header();
+    if (a.json)
+      records.push_back(record_json(r, r.content.size()));
+    else
+      table.row(record_cells(r, r.content.size()));
   });
   if (!sum) return fail(sum.error());
+  if (a.verbose) print_verbose(*s, *sum);
+  auto empty = explain_empty_scan(s->area.source(), *sum);
+  if (!empty) return fail(empty.error());
+  if (*empty == EmptyScan::kNoZoneData) return kExitFailure;
   const std::size_t bad = report_damage(*s, *sum, a.json);
-
+  const std::size_t hidden = erased_not_shown(*sum, a.include_erased);
   if (a.json) {
-    nlohmann::ordered_json j;
-    nlohmann::ordered_json src;
-    src["path"] = s->area.file->name();
-    src["size"] = s->area.file->size();
-    src["pttype"] = s->area.pttype.empty() ? nlohmann::ordered_json(nullptr)
-                                           : nlohmann::ordered_json(s->area.pttype);
-    if (s->area.partition) {
-      const auto& p = *s->area.partition;
-      src["partition"] = {{"number", p.number}, {"start", p.start}, {"size", p.size},
-                          {"name", p.name},     {"uuid", p.uuid},   {"type", p.type}};
-    } else {
-      src["partition"] = nullptr;
-    }
-    src["how"] = s->area.how;
-    j["source"] = src;
-    const auto& l = sum->layout;
-    j["layout"] = {{"total_size", std::min(l.total_size, format::kMaxTotalSize)},
-                   {"kmsg_size", l.kmsg_size},
-                   {"pmsg_size", l.pmsg_size},
-                   {"console_size", l.console_size},
-                   {"ftrace_size", l.ftrace_size},
-                   {"nr_cpus", l.nr_cpus},
-                   {"forced", sum->layout_forced}};
-    j["abi"] = {{"name", std::string(sum->abi.name)}, {"forced", sum->abi_forced}};
-    j["notes"] = sum->notes;
-    j["records"] = nlohmann::ordered_json::array();
-    for (const auto& r : rows) j["records"].push_back(record_json(r.rec, r.size));
-    j["damaged_zones"] = nlohmann::ordered_json::array();
-    for (const auto& z : sum->zones) {
-      if (!damaged(z.state)) continue;
-      j["damaged_zones"].push_back({{"type", std::string(format::type_name(z.slot.type))},
-                                    {"index", z.slot.index},
-                                    {"offset", z.slot.offset},
-                                    {"state", std::string(format::state_name(z.state))},
-                                    {"detail", z.detail}});
-    }
-    j["summary"] = {{"zones", sum->zones.size()}, {"records", rows.size()}, {"damaged", bad}};
-    std::cout << j.dump(2) << "\n";
+    write_stdout(list_json(*s, *sum, std::move(records), bad, hidden).dump(2) + "\n");
   } else {
-    std::cout << "Source: " << source_line(*s) << "\n";
-    std::cout << "Layout: " << sum->layout.describe()
-              << (sum->layout_forced ? " (forced)" : " (discovered)") << "\n";
-    std::cout << "ABI:    " << sum->abi.name << (sum->abi_forced ? " (forced)" : "") << "\n";
-    for (const auto& n : sum->notes) std::cout << "Note:   " << n << "\n";
-    std::cout << "\n";
-    if (rows.empty()) {
-      std::cout << "No records.\n";
-    } else {
-      std::cout << fmt::format("{:<32} {:<7} {:>9} {:<9} {:<9} {:>5} {:<20} {:<10} {:>7}\n", "NAME",
-                               "TYPE", "OFFSET", "STATE", "REASON", "COUNT", "TIME", "COMPRESSED",
-                               "SIZE");
-      for (const auto& row : rows) {
-        const auto& r = row.rec;
-        std::string reason = r.kmsg ? std::string(format::reason_str(r.kmsg->reason)) : "-";
-        std::string count = r.kmsg ? std::to_string(r.kmsg->counter) : "-";
-        std::string time = r.kmsg ? iso_time(r.kmsg->tv_sec) : "-";
-        std::cout << fmt::format("{:<32} {:<7} {:>9} {:<9} {:<9} {:>5} {:<20} {:<10} {:>7}\n",
-                                 r.name, format::type_name(r.type), r.offset, state_word(r), reason,
-                                 count, time, r.compressed ? "yes" : "no", row.size);
-      }
-    }
+    if (rows == 0) table.header();
+    if (rows == 0 && *empty == EmptyScan::kHasData) warn(s->area.source().name() + ": No records.");
+    report_erased(hidden, "shown", "shows");
   }
   return bad ? kExitFailure : kExitOk;
 }
@@ -270,13 +334,15 @@ int run_show(const ReadArgs& a) {
       found = std::move(r);
   });
   if (!sum) return fail(sum.error());
+  auto empty = explain_empty_scan(s->area.source(), *sum);
+  if (!empty) return fail(empty.error());
+  if (*empty == EmptyScan::kNoZoneData) return kExitFailure;
   if (!found) {
     warn(fmt::format("{}: no record named '{}'; 'pstore-blk list' shows the names.",
                      s->area.source().name(), a.name));
     return kExitFailure;
   }
-  std::cout.write(found->content.data(), static_cast<std::streamsize>(found->content.size()));
-  std::cout.flush();
+  write_stdout(found->content);
   if (found->state != ZoneState::kOk && !found->erased) {
     warn(fmt::format("{}: {}: {}", s->area.source().name(), found->name, found->detail));
     return kExitFailure;
@@ -284,15 +350,34 @@ int run_show(const ReadArgs& a) {
   return kExitOk;
 }
 
-int run_extract(const ReadArgs& a) {
-  auto s = open_session(a);
-  if (!s) return fail(s.error());
-  if (s->symbols) s->opts.symbols = &*s->symbols;
-  if (auto r = io::ensure_directory(a.output_dir); !r) return fail(r.error());
-  std::optional<Error> write_error;
-  std::size_t written = 0;
-  auto sum = io::scan_partition(s->area.source(), s->opts, [&](Record&& r) {
-    if (write_error) return;
+// Writes the records of one scan into `out`. Without --force, the first
+// name that exists stops the writing; the scan goes on only to name every
+// clash, and the files this run wrote are taken back, so a refused extract
+// leaves the directory as it was.
+struct Extractor {
+  io::OutputDir& out;
+  bool force;
+  std::vector<std::string> written, clashes;
+  std::optional<Error> error;
+
+  void put(const std::string& name, std::string_view content, std::optional<std::int64_t> sec,
+           std::int64_t nsec) {
+    if (error) return;
+    if (!clashes.empty()) {
+      if (out.exists(name)) clashes.push_back(name);
+      return;
+    }
+    auto w = out.write_file(name, content, 0600, sec, nsec, force);
+    if (w) {
+      written.push_back(name);
+    } else if (w.error().code == Errc::kConflict) {
+      clashes.push_back(name);
+    } else {
+      error = w.error();
+    }
+  }
+
+  void record(const Record& r) {
     std::optional<std::int64_t> sec;
     std::int64_t nsec = 0;
     // pstore_mkfile(): only records with a time (dmesg) carry it as mtime.
@@ -300,23 +385,46 @@ int run_extract(const ReadArgs& a) {
       sec = r.kmsg->tv_sec;
       nsec = (r.kmsg->tv_nsec >= 0 && r.kmsg->tv_nsec < 1000000000) ? r.kmsg->tv_nsec : 0;
     }
-    if (auto w = io::write_file(a.output_dir, r.name, r.content, 0600, sec, nsec); !w) {
-      write_error = w.error();
-      return;
-    }
-    ++written;
+    put(r.name, r.content, sec, nsec);
     if (!r.salvaged.empty()) {
       std::string base = r.name;
       if (auto p = base.find(".enc.z"); p != std::string::npos) base.erase(p, 6);
-      auto w = io::write_file(a.output_dir, base + ".salvaged", r.salvaged, 0600, sec, nsec);
-      if (!w) write_error = w.error();
+      put(base + ".salvaged", r.salvaged, sec, nsec);
     }
-  });
+  }
+
+  // Takes back what this run wrote once it has to refuse.
+  void roll_back() {
+    for (const auto& n : written) (void)out.remove(n);
+    written.clear();
+  }
+};
+
+int run_extract(const ReadArgs& a) {
+  auto s = open_session(a);
+  if (!s) return fail(s.error());
+  if (s->symbols) s->opts.symbols = &*s->symbols;
+  auto dir = io::OutputDir::open(a.output_dir);
+  if (!dir) return fail(dir.error());
+  Extractor ex{*dir, a.force, {}, {}, {}};
+  auto sum = io::scan_partition(s->area.source(), s->opts, [&](Record&& r) { ex.record(r); });
+  if (!sum || ex.error || !ex.clashes.empty()) ex.roll_back();
   if (!sum) return fail(sum.error());
-  if (write_error) return fail(*write_error);
+  if (ex.error) return fail(*ex.error);
+  if (!ex.clashes.empty()) {
+    std::string names;
+    for (const auto& n : ex.clashes) names += (names.empty() ? "" : ", ") + n;
+    warn(fmt::format("'{}' already holds {}: nothing written (--force replaces them).",
+                     a.output_dir, names));
+    return kExitFailure;
+  }
+  auto empty = explain_empty_scan(s->area.source(), *sum);
+  if (!empty) return fail(empty.error());
+  if (*empty == EmptyScan::kNoZoneData) return kExitFailure;
   const std::size_t bad = report_damage(*s, *sum, false);
-  std::cerr << fmt::format("pstore-blk: {}: {} record(s) written to '{}'.\n",
-                           s->area.source().name(), written, a.output_dir);
+  report_erased(erased_not_shown(*sum, a.include_erased), "written", "recovers");
+  std::cerr << fmt::format("pstore-blk: {}: {} file(s) written to '{}'.\n", s->area.source().name(),
+                           ex.written.size(), a.output_dir);
   return bad ? kExitFailure : kExitOk;
 }
 
@@ -325,9 +433,17 @@ int run_extract(const ReadArgs& a) {
 void attach_list(CLI::App& sub, std::function<int()>& action) {
   auto a = std::make_shared<ReadArgs>();
   add_common(sub, *a);
-  sub.add_flag("--json", a->json, "print one JSON document (keys documented in README.md)");
+  sub.add_flag("-J,--json", a->json,
+               "print one JSON document (keys: see JSON OUTPUT in pstore-blk(8))");
   sub.add_flag("--include-erased", a->include_erased,
                "also list records erased through /sys/fs/pstore");
+  sub.add_option("-o,--output", a->columns, "columns to print ('+COL' adds to the default)")
+      ->type_name("COLUMNS");
+  sub.add_flag("-n,--noheadings", a->style.noheadings, "do not print the heading line");
+  sub.add_flag("-r,--raw", a->style.raw, "one space between columns, unusual bytes as \\xHH");
+  sub.add_flag("-v,--verbose", a->verbose,
+               "say on stderr how the partition, layout and ABI were chosen");
+  sub.footer(columns_help(kListColumns) + "\nSee pstore-blk(8) for details.");
   sub.callback([a, &action] { action = [a] { return run_list(*a); }; });
 }
 
@@ -348,6 +464,7 @@ void attach_extract(CLI::App& sub, std::function<int()>& action) {
       ->type_name("DIR");
   sub.add_flag("--include-erased", a->include_erased,
                "also recover erased records, as <name>.erased");
+  sub.add_flag("-f,--force", a->force, "replace files of the same name in DIR");
   sub.callback([a, &action] { action = [a] { return run_extract(*a); }; });
 }
 

@@ -134,7 +134,8 @@ int run_setup(const SetupArgs& a) {
   RootFs live("/");
   // Arguments.
   auto size = parse_size(a.size);
-  if (!size || *size == 0 || *size % 4096 != 0)
+  if (!size) return report(size.error());
+  if (*size == 0 || *size % 4096 != 0)
     return report(
         make_error(Errc::kInvalidArgument, "--size '" + a.size + "' is not a multiple of 4 KiB"));
   if (a.kmsg <= 0 || a.kmsg % 4 != 0)

@@ -30,6 +30,7 @@ namespace psb::cli {
 
 namespace {
 
+using oops::CrashGroup;
 using oops::CrashGroups;
 using oops::CrashSignature;
 
@@ -41,8 +42,87 @@ struct SummaryArgs {
   std::optional<int> partition;
   std::string abi;
   bool json_lines = false;
+  bool json = false;
+  std::string columns;
+  TableStyle style{false, false, 2};
   unsigned jobs = 0;  // 0: one per online CPU
 };
+
+// summary's columns, in the order of group_cells().
+const Column kSummaryColumns[] = {
+    {"GROUP", 0, false, "group id: a hash of the crash signature"},
+    {"COUNT", 0, true, "records in the group"},
+    {"KIND", 0, false, "oops, panic, bug, warning, ..."},
+    {"FUNCTION", 0, false, "the function the crash happened in"},
+    {"TASK", 0, false, "the task that was running"},
+    {"FIRST", 0, false, "first dump time (UTC)"},
+    {"LAST", 0, false, "last dump time (UTC)"},
+    {"RELEASE", 0, false, "kernel releases that crashed"},
+    {"RECORDS", 0, false, "how the texts were obtained (compressed, erased, ...)"},
+    {"SOURCES", 0, false, "images or directories the records came from"},
+    {"TITLE", 0, false, "what the kind means"},
+    {"SIGNATURE", 0, false, "the normalised signature the group id hashes"},
+};
+constexpr std::size_t kSummaryDefault[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+
+// One table row for a group, one cell per kSummaryColumns entry.
+std::vector<std::string> group_cells(const CrashGroup& g) {
+  const auto& ex = g.example;
+  std::vector<std::string> c(std::size(kSummaryColumns));
+  c[0] = g.id;
+  c[1] = std::to_string(g.count);
+  c[2] = std::string(oops::kind_name(ex.kind));
+  c[3] = ex.function ? ex.function->normalized() : "-";
+  c[4] = ex.comm.empty() ? "-" : ex.comm;
+  c[5] = g.first_time ? iso_time(*g.first_time) : "-";
+  c[6] = g.last_time ? iso_time(*g.last_time) : "-";
+  std::string rel;
+  for (const auto& x : g.releases) rel += (rel.empty() ? "" : ",") + x;
+  c[7] = rel.empty() ? "-" : rel;
+  // How the texts were obtained: "compressed", or "3 compressed+1 erased".
+  std::string states;
+  if (g.states.size() == 1) {
+    states = g.states.begin()->first;
+  } else {
+    for (const auto& [state, n] : g.states)
+      states += fmt::format("{}{} {}", states.empty() ? "" : "+", n, state);
+  }
+  c[8] = states;
+  std::string src;
+  std::size_t shown = 0;
+  for (const auto& x : g.sources) {
+    if (shown == kShownSources) break;
+    src += (shown++ ? ", " : "") + x;
+  }
+  if (g.source_count > shown) src += fmt::format(" (+{} more)", g.source_count - shown);
+  c[9] = src;
+  c[10] = std::string(oops::kind_title(ex.kind));
+  c[11] = ex.signature.empty() ? "-" : ex.signature;
+  return c;
+}
+
+nlohmann::ordered_json group_json(const CrashGroup& g) {
+  using J = nlohmann::ordered_json;
+  const auto& ex = g.example;
+  auto str = [](const std::string& v) { return v.empty() ? J(nullptr) : J(v); };
+  J j;
+  j["group"] = g.id;
+  j["count"] = g.count;
+  j["kind"] = std::string(oops::kind_name(ex.kind));
+  j["title"] = std::string(oops::kind_title(ex.kind));
+  j["headline"] = str(ex.headline);
+  j["function"] = ex.function ? J(ex.function->normalized()) : J(nullptr);
+  j["task"] = str(ex.comm);
+  j["first"] = g.first_time ? J(iso_time(*g.first_time)) : J(nullptr);
+  j["last"] = g.last_time ? J(iso_time(*g.last_time)) : J(nullptr);
+  j["releases"] = J(std::vector<std::string>(g.releases.begin(), g.releases.end()));
+  j["states"] = J::object();
+  for (const auto& [state, n] : g.states) j["states"][state] = n;
+  j["sources"] = J(std::vector<std::string>(g.sources.begin(), g.sources.end()));
+  j["source_count"] = g.source_count;
+  j["signature"] = ex.signature;
+  return j;
+}
 
 class Summary {
  public:
@@ -59,79 +139,39 @@ class Summary {
 
   void source_read() { ++sources_read_; }
 
-  void print_table() const {
-    const auto groups = groups_.sorted();
-    if (groups.empty()) {
-      std::cout << "No dmesg records.\n";
+  void print_table(const TableWriter& table) const {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto* g : groups_.sorted()) rows.push_back(group_cells(*g));
+    TableWriter t = table;
+    t.fit(rows);
+    t.header();
+    for (const auto& r : rows) t.row(r);
+  }
+
+  // The totals line, on stderr: stdout carries only the table.
+  void report_totals() const {
+    if (groups_.records() == 0) {
+      warn("No dmesg records.");
       return;
     }
-    constexpr int kCols = 10;
-    struct Row {
-      std::string cells[kCols];
-    };
-    const char* heads[kCols] = {"GROUP", "COUNT", "KIND",    "FUNCTION", "TASK",
-                                "FIRST", "LAST",  "RELEASE", "RECORDS",  "SOURCES"};
-    std::vector<Row> rows;
-    for (const auto* g : groups) {
-      const auto& ex = g->example;
-      Row r;
-      r.cells[0] = g->id;
-      r.cells[1] = std::to_string(g->count);
-      r.cells[2] = std::string(oops::kind_name(ex.kind));
-      r.cells[3] = ex.function ? ex.function->normalized() : "-";
-      r.cells[4] = ex.comm.empty() ? "-" : ex.comm;
-      r.cells[5] = g->first_time ? iso_time(*g->first_time) : "-";
-      r.cells[6] = g->last_time ? iso_time(*g->last_time) : "-";
-      std::string rel;
-      for (const auto& x : g->releases) rel += (rel.empty() ? "" : ",") + x;
-      r.cells[7] = rel.empty() ? "-" : rel;
-      // How the texts were obtained: "compressed", or "3 compressed+1 erased".
-      std::string states;
-      if (g->states.size() == 1) {
-        states = g->states.begin()->first;
-      } else {
-        for (const auto& [state, n] : g->states)
-          states += fmt::format("{}{} {}", states.empty() ? "" : "+", n, state);
-      }
-      r.cells[8] = states;
-      std::string src;
-      std::size_t shown = 0;
-      for (const auto& x : g->sources) {
-        if (shown == kShownSources) break;
-        src += (shown++ ? ", " : "") + x;
-      }
-      if (g->source_count > shown) src += fmt::format(" (+{} more)", g->source_count - shown);
-      r.cells[9] = src;
-      rows.push_back(std::move(r));
-    }
-    std::size_t w[kCols];
-    for (int c = 0; c < kCols; ++c) {
-      w[c] = std::string_view(heads[c]).size();
-      for (const auto& r : rows) w[c] = std::max(w[c], r.cells[c].size());
-    }
-    auto line = [&](auto cell) {
-      std::string out;
-      for (int c = 0; c < kCols; ++c) {
-        const std::string v = cell(c);
-        if (c == kCols - 1) {
-          out += v;
-        } else if (c == 1) {
-          out += fmt::format("{:>{}}  ", v, w[c]);
-        } else {
-          out += fmt::format("{:<{}}  ", v, w[c]);
-        }
-      }
-      while (!out.empty() && out.back() == ' ') out.pop_back();
-      std::cout << out << "\n";
-    };
-    line([&](int c) { return std::string(heads[c]); });
-    for (const auto& r : rows) line([&](int c) { return r.cells[c]; });
-
     std::string how;
     for (const auto& [state, n] : states_)
       how += fmt::format("{}{} {}", how.empty() ? "" : ", ", n, state);
-    std::cout << fmt::format("\n{} record(s) from {} source(s) in {} group(s): {}.\n",
-                             groups_.records(), sources_read_, groups.size(), how);
+    warn(fmt::format("{} record(s) from {} source(s) in {} group(s): {}.", groups_.records(),
+                     sources_read_, groups_.sorted().size(), how));
+  }
+
+  // summary --json: one document with every group and the totals.
+  void print_json() const {
+    using J = nlohmann::ordered_json;
+    J j;
+    j["groups"] = J::array();
+    for (const auto* g : groups_.sorted()) j["groups"].push_back(group_json(*g));
+    j["records"] = groups_.records();
+    j["sources"] = sources_read_;
+    j["states"] = J::object();
+    for (const auto& [state, n] : states_) j["states"][state] = n;
+    write_stdout(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
 
  private:
@@ -167,7 +207,7 @@ class Summary {
     j["panic"] = str(sig.panic);
     j["uptime"] = opt(sig.uptime);
     j["signature"] = sig.signature;
-    std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    write_stdout(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   }
 
   const SummaryArgs& args_;
@@ -177,15 +217,13 @@ class Summary {
 };
 
 int run_summary(const SummaryArgs& a) {
+  if (a.json && a.json_lines)
+    return usage_error("--json and --json-lines exclude each other", "summary");
+  auto cols = parse_columns(a.columns.empty() ? "+" : a.columns, kSummaryColumns, kSummaryDefault);
+  if (!cols) return usage_error(cols.error().message(), "summary");
+  const TableWriter table(kSummaryColumns, std::move(*cols), a.style);
   io::ReadOptions opts;
-  if (!a.abi.empty()) {
-    auto abi = format::Abi::by_name(a.abi);
-    if (!abi) {
-      warn("unknown ABI '" + a.abi + "'");
-      return kExitUsage;
-    }
-    opts.abi = *abi;
-  }
+  if (!a.abi.empty()) opts.abi = format::Abi::by_name(a.abi);  // checked by expect_abi
   opts.include_erased = true;  // erased records are still crashes; their state says so
   opts.keep_content = true;
 
@@ -214,7 +252,12 @@ int run_summary(const SummaryArgs& a) {
     if (t.input->source != last_source) sum.source_read();
     last_source = t.input->source;
   });
-  if (!a.json_lines) sum.print_table();
+  if (a.json) {
+    sum.print_json();
+  } else if (!a.json_lines) {
+    sum.print_table(table);
+    sum.report_totals();
+  }
   if (read == 0 || failed) return kExitFailure;
   return kExitOk;
 }
@@ -227,14 +270,23 @@ void attach_summary(CLI::App& sub, std::function<int()>& action) {
                  "images, partitions, disks, dmesg-* record files, or directories of them")
       ->required();
   sub.add_flag("--json-lines", a->json_lines, "print one JSON object per record (JSON Lines)");
-  sub.add_option("--partition", a->partition, "use partition N of each whole disk")->type_name("N");
-  sub.add_option("--abi", a->abi,
-                 "writer ABI: x86_64, i386, arm, arm64, armeb, arm64be, ppc64 (default: guess)")
-      ->type_name("ABI");
+  sub.add_flag("-J,--json", a->json, "print one JSON document with every group");
+  sub.add_option("-o,--output", a->columns, "columns to print ('+COL' adds to the default)")
+      ->type_name("COLUMNS");
+  sub.add_flag("-n,--noheadings", a->style.noheadings, "do not print the heading line");
+  sub.add_flag("-r,--raw", a->style.raw, "one space between columns, unusual bytes as \\xHH");
+  expect_whole_number(
+      sub.add_option("--partition", a->partition, "use partition N of each whole disk")
+          ->type_name("N"));
+  expect_abi(sub.add_option("--abi", a->abi,
+                            "writer ABI: x86_64, i386, arm, arm64, armeb, arm64be, ppc64 "
+                            "(default: guess)")
+                 ->type_name("ABI"));
   sub.add_option("-j,--jobs", a->jobs,
                  "read N sources at a time (default: one per online CPU); output is the same")
       ->type_name("N")
       ->check(CLI::Range(1u, 1024u));
+  sub.footer(columns_help(kSummaryColumns) + "\nSee pstore-blk(8) for details.");
   sub.callback([a, &action] { action = [a] { return run_summary(*a); }; });
 }
 

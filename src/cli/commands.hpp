@@ -5,7 +5,8 @@
 
 namespace CLI {
 class App;
-}
+class Option;
+}  // namespace CLI
 
 namespace psb::cli {
 
@@ -18,5 +19,10 @@ void attach_status(CLI::App& sub, std::function<int()>& action);
 void attach_undo(CLI::App& sub, std::function<int()>& action);
 void attach_summary(CLI::App& sub, std::function<int()>& action);
 void attach_capture_panic(CLI::App& sub, std::function<int()>& action);
+
+/// Option checks that name the option, the value and what is valid
+/// ("--abi: unknown ABI 'vax'; valid: x86_64, i386, ..."). Returns `opt`.
+CLI::Option* expect_abi(CLI::Option* opt);
+CLI::Option* expect_whole_number(CLI::Option* opt);
 
 }  // namespace psb::cli

@@ -11,10 +11,16 @@ namespace psb::cli {
 
 using namespace sysconf;
 
-std::optional<std::uint64_t> parse_size(const std::string& s) {
+Result<std::uint64_t> parse_size(const std::string& s) {
+  const auto bad = [&](const std::string& why) {
+    return make_error(Errc::kInvalidArgument,
+                      "--size '" + s + "': " + why +
+                          "; give whole bytes or a whole number of K, M or G (e.g. 8M, 8704K)");
+  };
   std::size_t i = 0;
   while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-  if (i == 0 || i > 15) return std::nullopt;
+  if (i == 0) return bad("does not start with a number");
+  if (i > 15) return bad("too large");
   std::uint64_t v = std::stoull(s.substr(0, i));
   std::string unit = s.substr(i);
   for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -22,7 +28,7 @@ std::optional<std::uint64_t> parse_size(const std::string& s) {
   if (unit == "K" || unit == "KIB" || unit == "KB") return v << 10;
   if (unit == "M" || unit == "MIB" || unit == "MB") return v << 20;
   if (unit == "G" || unit == "GIB" || unit == "GB") return v << 30;
-  return std::nullopt;
+  return bad("'" + s.substr(i) + "' after " + s.substr(0, i) + " is not a unit");
 }
 
 namespace {
@@ -110,7 +116,8 @@ void print_device(const DeviceReport& d) {
   } else if (!d.facts.partitions_mounted.empty()) {
     std::string parts;
     for (const auto& p : d.facts.partitions_mounted) parts += (parts.empty() ? "" : ", ") + p;
-    row("mounted", "partitions in use: " + parts + " (setup adds a partition without re-reading the table)");
+    row("mounted",
+        "partitions in use: " + parts + " (setup adds a partition without re-reading the table)");
   } else {
     row("mounted", "no");
   }

@@ -12,8 +12,8 @@
 
 namespace psb::cli {
 
-/// "8M", "8MiB", "8192K", "1G", "8388608" -> bytes; nullopt when malformed.
-std::optional<std::uint64_t> parse_size(const std::string& s);
+/// "8M", "8MiB", "8192K", "1G", "8388608" -> bytes; the error says what did not parse.
+Result<std::uint64_t> parse_size(const std::string& s);
 
 /// The facts block of `check` (also printed by status).
 void print_facts(const sysconf::SystemFacts& sf);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "pstore_blk/format/discover.hpp"
+#include "pstore_blk/io/diagnose.hpp"
 
 namespace psb::device {
 
@@ -82,6 +83,15 @@ Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> 
   auto f = io::FileSource::open(path);
   if (!f) return f.error();
   area.file = std::move(*f);
+  // What the file is, before any partition or layout reasoning.
+  if (area.file->size() == 0)
+    return make_error(Errc::kFormat, "'" + path + "' is empty (0 bytes): nothing to read");
+  auto comp = io::sniff_compression(*area.file);
+  if (!comp) return comp.error();
+  if (*comp)
+    return make_error(Errc::kUnsupported, "'" + path + "' is " + std::string((*comp)->name) +
+                                              "-compressed: decompress it first (" +
+                                              std::string((*comp)->command) + " " + path + ")");
   auto disk = probe_partitions(path);
   if (!disk) return disk.error();
   area.pttype = disk->pttype;
@@ -105,8 +115,12 @@ Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> 
     for (const auto& p : disk->partitions)
       if (p.number == *partition)
         return use(p, "partition " + std::to_string(p.number) + " as requested");
-    return make_error(Errc::kNotFound,
-                      "'" + path + "' has no partition " + std::to_string(*partition));
+    std::string have;
+    for (const auto& p : disk->partitions)
+      have += (have.empty() ? "" : ", ") + std::to_string(p.number);
+    return make_error(Errc::kNotFound, "'" + path + "' has no partition " +
+                                           std::to_string(*partition) + "; its partitions are " +
+                                           have);
   }
   for (const auto& p : disk->partitions)
     if (p.name == "pstore") return use(p, "GPT partition named \"pstore\"");

@@ -5,71 +5,104 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 
 namespace psb::io {
 
-Result<void> ensure_directory(const std::string& dir) {
-  struct stat st {};
-  if (stat(dir.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode))
-      return make_error(Errc::kInvalidArgument, "'" + dir + "' exists and is not a directory");
-    return {};
-  }
-  if (errno != ENOENT) return make_sys_error("Failed to stat '" + dir + "'", errno);
-  if (mkdir(dir.c_str(), 0700) != 0) return make_sys_error("Failed to create '" + dir + "'", errno);
-  return {};
+namespace {
+
+// Closes `fd`, removes the temporary file and returns the error.
+Error abandon(int dfd, int fd, const std::string& tmp, Error e) {
+  if (fd >= 0) ::close(fd);
+  ::unlinkat(dfd, tmp.c_str(), 0);
+  return e;
 }
 
-Result<void> write_file(const std::string& dir, std::string_view name, std::string_view content,
-                        unsigned mode, std::optional<std::int64_t> mtime_sec,
-                        std::int64_t mtime_nsec) {
-  if (name.empty() || name.find('/') != std::string_view::npos || name == "." || name == "..")
-    return make_error(Errc::kInvalidArgument,
-                      "refusing to write a file named '" + std::string(name) + "'");
-  const std::string target = dir + "/" + std::string(name);
-  const std::string tmp = dir + "/." + std::string(name) + ".tmp" + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return make_sys_error("Failed to create '" + tmp + "'", errno);
+Result<void> write_all(int fd, std::string_view content, const std::string& target) {
   std::size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return make_sys_error("Failed to write '" + target + "'", err);
+      return make_sys_error("Failed to write '" + target + "'", errno);
     }
     done += static_cast<std::size_t>(n);
   }
-  if (fchmod(fd, static_cast<mode_t>(mode)) != 0) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return make_sys_error("Failed to chmod '" + target + "'", err);
+  return {};
+}
+
+// Moves tmp to name without ever replacing an existing name: renameat2
+// RENAME_NOREPLACE, or link+unlink where the filesystem lacks it.
+int rename_noreplace(int dfd, const char* tmp, const char* name) {
+  if (::renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return -1;
+  if (::linkat(dfd, tmp, dfd, name, 0) != 0) return -1;
+  ::unlinkat(dfd, tmp, 0);
+  return 0;
+}
+
+}  // namespace
+
+Result<OutputDir> OutputDir::open(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return make_sys_error("Failed to create '" + dir + "'", errno);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOTDIR)
+      return make_error(Errc::kInvalidArgument, "'" + dir + "' exists and is not a directory");
+    return make_sys_error("Failed to open '" + dir + "'", errno);
   }
+  return OutputDir(dir, fd);
+}
+
+OutputDir::~OutputDir() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool OutputDir::exists(std::string_view name) const {
+  struct stat st {};
+  return ::fstatat(fd_, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+Result<void> OutputDir::write_file(std::string_view name, std::string_view content, unsigned mode,
+                                   std::optional<std::int64_t> mtime_sec, std::int64_t mtime_nsec,
+                                   bool replace) {
+  if (name.empty() || name.find('/') != std::string_view::npos || name == "." || name == "..")
+    return make_error(Errc::kInvalidArgument,
+                      "refusing to write a file named '" + std::string(name) + "'");
+  const std::string target = path_ + "/" + std::string(name);
+  const std::string tmp = "." + std::string(name) + ".tmp" + std::to_string(getpid());
+  int fd = ::openat(fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return make_sys_error("Failed to create '" + path_ + "/" + tmp + "'", errno);
+  if (auto w = write_all(fd, content, target); !w) return abandon(fd_, fd, tmp, w.error());
+  if (fchmod(fd, static_cast<mode_t>(mode)) != 0)
+    return abandon(fd_, fd, tmp, make_sys_error("Failed to chmod '" + target + "'", errno));
   if (mtime_sec) {
     struct timespec ts[2];
     ts[0].tv_sec = static_cast<time_t>(*mtime_sec);
     ts[0].tv_nsec = static_cast<long>(mtime_nsec);
     ts[1] = ts[0];
-    if (futimens(fd, ts) != 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return make_sys_error("Failed to set the time of '" + target + "'", err);
-    }
+    if (futimens(fd, ts) != 0)
+      return abandon(fd_, fd, tmp,
+                     make_sys_error("Failed to set the time of '" + target + "'", errno));
   }
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return make_sys_error("Failed to write '" + target + "'", err);
+  if (::close(fd) != 0)
+    return abandon(fd_, -1, tmp, make_sys_error("Failed to write '" + target + "'", errno));
+  const std::string n(name);
+  const int rc = replace ? ::renameat(fd_, tmp.c_str(), fd_, n.c_str())
+                         : rename_noreplace(fd_, tmp.c_str(), n.c_str());
+  if (rc != 0) {
+    const int err = errno;
+    if (err == EEXIST)
+      return abandon(fd_, -1, tmp, make_error(Errc::kConflict, "'" + target + "' exists"));
+    return abandon(fd_, -1, tmp, make_sys_error("Failed to rename to '" + target + "'", err));
   }
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return make_sys_error("Failed to rename '" + tmp + "' to '" + target + "'", err);
-  }
+  return {};
+}
+
+Result<void> OutputDir::remove(std::string_view name) {
+  if (::unlinkat(fd_, std::string(name).c_str(), 0) != 0)
+    return make_sys_error("Failed to remove '" + path_ + "/" + std::string(name) + "'", errno);
   return {};
 }
 

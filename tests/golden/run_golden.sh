@@ -80,8 +80,9 @@ check_case() {
       fi
     done
   fi
-  # 4. `list` output is stable (our rendering; reviewed in diffs).
-  (cd "$work" && "$bin" list image.bin "${extra[@]}" >list.txt 2>list.err) || true
+  # 4. `list` output is stable (our rendering; reviewed in diffs): the table
+  # and, from --verbose on stderr, how the layout and ABI were found.
+  (cd "$work" && "$bin" list --verbose image.bin "${extra[@]}" >list.txt 2>&1) || true
   if [[ "${PSB_UPDATE_GOLDEN:-0}" == 1 ]]; then
     cp "$work/list.txt" "$dir/expected.txt"
   elif [[ -f "$dir/expected.txt" ]]; then

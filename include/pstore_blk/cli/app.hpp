@@ -33,4 +33,8 @@ int run(int argc, char** argv);
 /// Prints "pstore-blk: <msg>" to stderr (util-linux warnx form).
 void warn(const std::string& msg);
 
+/// Prints "pstore-blk: <msg>" and "Try 'pstore-blk COMMAND --help' for more
+/// information." (util-linux errtryhelp) to stderr; returns kExitUsage.
+int usage_error(const std::string& msg, const std::string& command);
+
 }  // namespace psb::cli

@@ -4,7 +4,7 @@ for f in "$FIXTURES"/bad/*.bin.xz; do
   name=$(basename "$f" .bin.xz)
   xz -dc "$f" >"$name.bin"
   echo "== $name"
-  /usr/bin/time -f %M -o rss "$PSB" list "$name.bin" 2>&1
+  /usr/bin/time -f %M -o rss "$PSB" list --verbose "$name.bin" 2>&1
   echo "exit $?"
   rss=$(tail -n 1 rss)
   [[ $rss -lt 262144 ]] || echo "peak RSS $rss KiB is too large"

@@ -1,7 +1,7 @@
 cp "$SYNTH/synthetic-damaged.img" .
 img=synthetic-damaged.img
 . "$(dirname "$0")/common.inc"
-checksum_guard $img "$PSB" list $img --kmsg-size 64
+checksum_guard $img "$PSB" list --verbose $img --kmsg-size 64
 rc=$?
 checksum_guard $img "$PSB" extract $img -o out --kmsg-size 64 2>/dev/null
 ls out

@@ -1,3 +1,3 @@
-"$PSB" list "$SYNTH/synthetic-rings.img" 2>&1 | sed 1d
+"$PSB" list --verbose "$SYNTH/synthetic-rings.img" 2>&1 | grep -v "^Source:"
 "$PSB" show "$SYNTH/synthetic-rings.img" pmsg-pstore_blk-0
 "$PSB" show "$SYNTH/synthetic-rings.img" ftrace-pstore_blk-0 | head -n 3
