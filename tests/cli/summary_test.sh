@@ -135,7 +135,7 @@ jobs_args=("$scratch/fleet" "$scratch/jobs/records" "$scratch/jobs/junk.img" "$s
 for mode in "" --json-lines; do
   "$PSB" summary $mode --jobs 1 "${jobs_args[@]}" > "$scratch/j1.out" 2> "$scratch/j1.err"
   rc1=$?
-  [[ -z $mode ]] && cp "$scratch/j1.out" "$scratch/jt.out"
+  [[ -z $mode ]] && cp "$scratch/j1.err" "$scratch/jt.err"
   for j in 2 5; do
     "$PSB" summary $mode --jobs $j "${jobs_args[@]}" > "$scratch/j$j.out" 2> "$scratch/j$j.err"
     rcj=$?
@@ -144,7 +144,7 @@ for mode in "" --json-lines; do
     check "--jobs $j ${mode:-(table)}: same exit status ($rc1)" test "$rc1" -eq "$rcj"
   done
 done
-check "--jobs run saw every source" grep -q ' from 110 source(s) ' "$scratch/jt.out"
+check "--jobs run saw every source" grep -q ' from 110 source(s) ' "$scratch/jt.err"
 check "--jobs run: warnings for the missing and empty sources" \
   test "$(grep -c -e missing -e empty "$scratch/j1.err")" -eq 2
 "$PSB" summary --jobs 0 "$scratch/one.img" > /dev/null 2>&1
