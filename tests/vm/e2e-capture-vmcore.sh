@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# End-to-end test (ctest label "vm"): a real panic, saved by a capture kernel.
+#
+# Usage: tests/vm/e2e-capture-vmcore.sh PSTORE_BLK_BINARY
+#
+# 1. Boot Debian's stock kernel with crashkernel= on the kernel-written
+#    fixture disk oops-gpt (pstore_blk loaded as usual). The guest loads the
+#    same kernel as capture kernel with kexec_file_load(KEXEC_FILE_ON_CRASH)
+#    (tests/vm/kexec-crash-load.c, built static here) and panics with
+#    sysrq-c. Nothing reaches the disk from the panicking kernel: no block
+#    driver has panic_write.
+# 2. The capture kernel boots from a small busybox initramfs (virtio modules,
+#    the pstore-blk binary) and runs
+#        pstore-blk capture-panic /dev/vda2 --vmcore /proc/vmcore
+#    (tests/vm/capture-phases.sh), then powers off.
+# 3. A read boot exports /sys/fs/pstore. The kernel must list the panic as
+#    dmesg-pstore_blk-2 ("Panic#1 Part1", the panic message, the newest lines
+#    of the crashed kernel's console); `extract` on the host must be
+#    byte-identical to every file; the record's last lines must be the
+#    crashed kernel's own console lines (this checks the /proc/vmcore reader
+#    on a real core). Prints the panic-to-record time.
+#
+# Exit 0: pass; non-zero with a message: failure.
+# Env: PSB_VM_CACHE, PSB_KERNEL_ABI, PSB_BOOT_TIMEOUT, PSB_KEEP_WORK=1,
+#      PSB_CRASHKERNEL (default 192M).
+set -euo pipefail
+# shellcheck source=tests/vm/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+fail() {
+    PSB_KEEP_WORK=1
+    printf 'e2e-capture-vmcore: FAIL: %s\n' "$*" >&2
+    exit 1
+}
+
+(($# == 1)) || { echo "usage: $0 PSTORE_BLK_BINARY" >&2; exit 2; }
+bin=$1
+[[ -x $bin ]] || fail "pstore-blk binary '$bin' is missing or not executable"
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+fixture=$PSB_REPO_DIR/fixtures/kernel/6.1.0-56-amd64-oops-gpt
+
+psb_need_cmds "$PSB_QEMU" timeout cpio gzip tar xz modprobe depmod cmp stat python3 gcc strip
+
+psb_make_workdir "e2e-capture-vmcore"
+
+psb_scenario_defaults
+PSB_SCENARIO=e2e-capture-vmcore
+PSB_KERNEL=stock
+PSB_BLKDEV=/dev/vda2
+PSB_BLK_PARAMS="kmsg_size=64 best_effort=y"
+psb_prepare_kernel
+disk=$work/disk.img
+xz -dc "$fixture/image.bin.xz" >"$disk"
+
+# The capture kernel's initramfs: virtio modules only (a pstore_blk there
+# would hold the partition), the stripped pstore-blk and its libraries.
+gcc -static -O2 -o "$work/kexec-crash-load" "$PSB_VM_DIR/kexec-crash-load.c"
+strip -o "$work/pstore-blk" "$bin"
+virtio_kos=()
+while read -r m; do
+    virtio_kos+=("$PSB_STOCK_MODDIR/$m")
+done < <(psb_module_chain "$PSB_STOCK_MODDIR" "$PSB_STOCK_KREL" virtio_pci virtio_blk)
+cap=$work/capture-overlay
+psb_overlay_init "$cap"
+cp "$PSB_VM_DIR/capture-phases.sh" "$cap/etc/psb/phases.sh"
+psb_overlay_add_bin "$cap" "$work/pstore-blk" /usr/sbin/pstore-blk
+printf 'PSB_PHASE=capture\nPSB_BLKDEV=%s\nPSB_BLK_PARAMS=\nPSB_EVENTS=\nPSB_ERASE=\nPSB_KERNEL_MODULES=1\n' \
+    "$PSB_BLKDEV" >"$work/capture.job"
+PSB_INITRAMFS_OVERLAY=$cap psb_build_initramfs "$work/capture.cpio.gz" "$PSB_VM_DIR/guest-init.sh" \
+    "$work/capture.job" "${virtio_kos[@]}"
+
+# The crashing boot: its initramfs also carries the capture kernel and initrd.
+arm=$work/arm-overlay
+psb_overlay_init "$arm"
+cp "$PSB_VM_DIR/capture-phases.sh" "$arm/etc/psb/phases.sh"
+mkdir -p "$arm/boot" "$arm/usr/bin"
+cp "$work/kexec-crash-load" "$arm/usr/bin/"
+cp "$PSB_KERNEL_IMAGE" "$arm/boot/vmlinuz"
+cp "$work/capture.cpio.gz" "$arm/boot/capture.cpio.gz"
+PSB_CMDLINE="crashkernel=${PSB_CRASHKERNEL:-192M}"
+PSB_INITRAMFS_OVERLAY=$arm PSB_QEMU_MEM=1024 psb_boot_phase arm "$disk" "$work"
+PSB_CMDLINE=""
+serial=$work/arm/serial.log
+grep -aq 'Kernel panic - not syncing' "$serial" || fail "the guest did not panic (log: $serial)"
+grep -aq 'wrote Panic record' "$work/arm/export/capture.out" \
+    || fail "capture-panic wrote nothing: $(cat "$work/arm/export/capture.out")"
+cat "$work/arm/export/capture.out" >&2
+t0=$(grep -a 'PANIC-AT' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)
+t1=$(grep -a 'CAPTURED-AT' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)
+
+cp --sparse=always "$disk" "$work/snapshot.img"
+psb_boot_phase read "$disk" "$work"
+exp=$work/read/export/read
+grep -q '^dmesg-pstore_blk-2 ' "$exp/list" || fail "the kernel lists no dmesg-pstore_blk-2: $(tr '\n' ' ' <"$exp/list")"
+psb_host_extract "$bin" "$work/extracted" "$work/snapshot.img"
+psb_compare_export "$exp" "$work/extracted"
+((PSB_MISMATCHES == 0)) || fail "$PSB_MISMATCHES mismatch(es) against the kernel's /sys/fs/pstore"
+
+# The record is the crashed kernel's log: its last lines, without the
+# "<N>" syslog prefix, are lines the crashed kernel printed on its console.
+python3 - "$exp/files/dmesg-pstore_blk-2" "$serial" <<'EOF' || fail "the record is not the crashed kernel's log"
+import re, sys
+rec = open(sys.argv[1], "rb").read().decode("utf-8", "replace").split("\n")
+console = set(l.rstrip("\r") for l in open(sys.argv[2], "rb").read().decode("utf-8", "replace").split("\n"))
+if rec[0] != "Panic#1 Part1":
+    sys.exit("first line %r" % rec[0])
+lines = [l for l in rec[1:] if l]
+if not any("Kernel panic - not syncing: sysrq triggered crash" in l for l in lines):
+    sys.exit("no panic message in the record")
+tail = lines[-15:]
+missing = [l for l in tail if re.sub(r"^<\d+>", "", l) not in console and re.match(r"^<[0-6]>", l)]
+if missing:
+    sys.exit("not on the crashed kernel's console: %r" % missing[:3])
+print("e2e-capture-vmcore: record holds %d log lines; its last %d console-level lines match the console"
+      % (len(lines), len([l for l in tail if re.match(r"^<[0-6]>", l)])))
+EOF
+echo "e2e-capture-vmcore: PASS on $(cat "$work/read/export/info/uname-r"): panic saved by the capture kernel, $PSB_COMPARED file(s) identical to the kernel's /sys/fs/pstore; panic to record on disk: $((t1 - t0)) s (TCG), crashkernel=${PSB_CRASHKERNEL:-192M}"
