@@ -1,0 +1,154 @@
+// Benchmark (a program, not a timed test): `pstore-blk summary` over a
+// fleet of partitions on 1 job and on every online CPU, with the speed-up and
+// a byte-for-byte comparison of the two outputs (they must be identical).
+//
+// The fleet is made from kernel-written zones: the valid kmsg zones of a
+// fixture partition (cut out by bench/run_bench_summary.sh) are repeated into
+// every zone of a 16 MiB partition (256 records of 64 KiB), and SOURCES
+// hard links to it stand for SOURCES machines' pulled partitions (the page
+// cache holds one copy, so the figure measures pstore-blk, not the disk).
+//
+// usage: psb_bench_summary PSTORE_BLK PARTITION_IMAGE WORKDIR [SOURCES] [REPEAT]
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t kZone = 64 * 1024;       // the fixture's kmsg_size
+constexpr std::size_t kPartition = 16u << 20;  // 256 zones
+constexpr std::uint32_t kPszSig = 0x43474244;  // fs/pstore/zone.c PSZ_SIG (dmesg: ^ 0)
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::uint32_t le32(const char* p) {
+  std::uint32_t v;
+  std::memcpy(&v, p, 4);  // x86_64 fixture, little-endian host
+  return v;
+}
+
+// Runs `argv` with stdout to `out`; returns wall seconds and peak RSS (KiB).
+bool run(const std::vector<std::string>& argv, const std::string& out, double& secs, long& rss) {
+  std::vector<char*> a;
+  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+  a.push_back(nullptr);
+  // posix_spawn (vfork-like): the child's peak RSS is pstore-blk's, not a
+  // copy of this process's.
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const auto t0 = std::chrono::steady_clock::now();
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, a[0], &fa, nullptr, a.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return false;
+  int status = 0;
+  struct rusage ru {};
+  if (wait4(pid, &status, 0, &ru) != pid) return false;
+  secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rss = ru.ru_maxrss;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+struct Timing {
+  double median = 0;
+  long rss = 0;
+};
+
+bool time_summary(const std::string& psb, const std::string& fleet, unsigned jobs, int repeat,
+                  const std::string& out, Timing& t) {
+  std::vector<double> runs;
+  for (int i = 0; i < repeat; ++i) {
+    double s = 0;
+    long rss = 0;
+    if (!run({psb, "summary", "--jobs", std::to_string(jobs), fleet}, out, s, rss)) return false;
+    runs.push_back(s);
+    t.rss = std::max(t.rss, rss);
+  }
+  std::sort(runs.begin(), runs.end());
+  t.median = runs[runs.size() / 2];
+  return true;
+}
+
+// Writes the fleet: one partition of repeated kernel-written kmsg zones and
+// `sources` hard links to it.
+bool make_fleet(const std::string& partition, const std::string& work, int sources) {
+  const std::string part = read_file(partition);
+  std::vector<std::string> zones;
+  for (std::size_t off = 0; off + kZone <= part.size(); off += kZone)
+    if (le32(part.data() + off) == kPszSig && le32(part.data() + off + 4) != 0)
+      zones.push_back(part.substr(off, kZone));
+  if (zones.empty()) {
+    std::fprintf(stderr, "no kmsg zones in %s\n", partition.c_str());
+    return false;
+  }
+  std::string image;
+  for (std::size_t i = 0; image.size() < kPartition; ++i) image += zones[i % zones.size()];
+  const std::string fleet = work + "/fleet", one = work + "/partition.img";
+  std::ofstream(one, std::ios::binary) << image;
+  mkdir(fleet.c_str(), 0700);
+  for (int i = 0; i < sources; ++i) {
+    char name[64];
+    std::snprintf(name, sizeof name, "/machine-%03d.img", i);
+    if (link(one.c_str(), (fleet + name).c_str()) != 0) {
+      std::perror("link");
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: %s PSTORE_BLK PARTITION_IMAGE WORKDIR [SOURCES] [REPEAT]\n",
+                 argv[0]);
+    return 2;
+  }
+  const std::string psb = argv[1], work = argv[3];
+  const int sources = argc > 4 ? std::atoi(argv[4]) : 64;
+  const int repeat = argc > 5 ? std::atoi(argv[5]) : 5;
+  // In a child process: a spawned child shares this process's memory until
+  // exec, and its peak RSS would count this process's peak (the image).
+  const pid_t maker = fork();
+  if (maker == 0) _exit(make_fleet(argv[2], work, sources) ? 0 : 1);
+  int made = 1;
+  if (maker < 0 || waitpid(maker, &made, 0) != maker || !WIFEXITED(made) || WEXITSTATUS(made))
+    return 1;
+  const std::string fleet = work + "/fleet";
+  const unsigned cpus = static_cast<unsigned>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+  Timing t1, tn;
+  const std::string out1 = work + "/summary-1.txt", outn = work + "/summary-n.txt";
+  if (!time_summary(psb, fleet, 1, repeat, out1, t1) ||
+      !time_summary(psb, fleet, cpus, repeat, outn, tn)) {
+    std::fprintf(stderr, "pstore-blk summary failed\n");
+    return 1;
+  }
+  const bool same = read_file(out1) == read_file(outn);
+  std::printf("summary: %d sources x %zu MiB (%zu records each), median of %d\n", sources,
+              kPartition >> 20, kPartition / kZone, repeat);
+  std::printf("  --jobs 1   %7.3f s   peak RSS %5.1f MiB\n", t1.median, t1.rss / 1024.0);
+  std::printf("  --jobs %-3u %7.3f s   peak RSS %5.1f MiB\n", cpus, tn.median, tn.rss / 1024.0);
+  std::printf("  speed-up   %.2fx on %u CPUs (target >= 1.6x on 2); outputs identical: %s\n",
+              t1.median / tn.median, cpus, same ? "yes" : "NO");
+  return same ? 0 : 1;
+}

@@ -1,0 +1,18 @@
+#!/bin/bash
+# Runs the summary benchmark: `pstore-blk summary` over 64 partitions made
+# from the kmsg zones a real kernel wrote (fixture 6.1.0-56-amd64-oops-gpt),
+# on 1 job and on every online CPU; prints the speed-up and checks that both
+# outputs are identical. Work files go to a tmpfs when /dev/shm exists.
+#   usage: bench/run_bench_summary.sh [BUILD_DIR] [SOURCES] [REPEAT]
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=$(realpath "${1:-$src/build}")
+work=$(mktemp -d "${PSB_BENCH_DIR:-/dev/shm}/psb-bench-summary.XXXXXX" 2>/dev/null || mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fx="$src/fixtures/kernel/6.1.0-56-amd64-oops-gpt"
+off=$(sed -n 's/^partition_offset=//p' "$fx/params.conf")
+size=$(sed -n 's/^partition_size=//p' "$fx/params.conf")
+xz -dc "$fx/image.bin.xz" >"$work/disk.img"
+dd if="$work/disk.img" of="$work/fixture-part.img" bs=4096 skip=$((off / 4096)) count=$((size / 4096)) status=none
+rm -f "$work/disk.img"
+"$build/bench/psb_bench_summary" "$build/pstore-blk" "$work/fixture-part.img" "$work" "${2:-64}" "${3:-5}"
