@@ -70,10 +70,7 @@ void add_common(CLI::App& sub, ReadArgs& a) {
       ->type_name("FILE");
 }
 
-bool damaged(ZoneState s) {
-  return s == ZoneState::kOvertop || s == ZoneState::kBadKmsgMagic || s == ZoneState::kCorrupt ||
-         s == ZoneState::kTruncated || s == ZoneState::kDecompressFailed;
-}
+bool damaged(ZoneState s) { return format::is_damaged(s); }
 
 std::string state_word(const Record& r) {
   if (r.erased) return "erased";
@@ -380,16 +377,13 @@ struct Extractor {
   void record(const Record& r) {
     std::optional<std::int64_t> sec;
     std::int64_t nsec = 0;
-    // pstore_mkfile(): only records with a time (dmesg) carry it as mtime.
-    if (r.kmsg && r.kmsg->tv_sec) {
-      sec = r.kmsg->tv_sec;
-      nsec = (r.kmsg->tv_nsec >= 0 && r.kmsg->tv_nsec < 1000000000) ? r.kmsg->tv_nsec : 0;
+    if (auto t = format::record_mtime(r)) {
+      sec = t->sec;
+      nsec = t->nsec;
     }
     put(r.name, r.content, sec, nsec);
     if (!r.salvaged.empty()) {
-      std::string base = r.name;
-      if (auto p = base.find(".enc.z"); p != std::string::npos) base.erase(p, 6);
-      put(base + ".salvaged", r.salvaged, sec, nsec);
+      put(format::salvaged_name(r), r.salvaged, sec, nsec);
     }
   }
 

@@ -3,74 +3,171 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <vector>
 
 namespace psb::format {
 
 namespace {
+constexpr std::size_t kOutChunk = 64 * 1024;
+}
 
-InflateResult run_inflate(Bytes in, std::size_t max_out, int window_bits) {
-  InflateResult res;
+struct StreamInflater::Impl {
   z_stream zs{};
-  if (inflateInit2(&zs, window_bits) != Z_OK) {
-    res.message = "inflateInit2 failed";
-    return res;
+  bool init_ok = false;
+  int window = -15;
+  std::uint64_t max_out = 0;
+  std::uint64_t produced = 0;
+  std::uint64_t consumed = 0;
+  bool first_feed = true;
+  bool over = false;
+  InflateStatus status = InflateStatus::kIncomplete;
+  std::string message;
+  std::vector<char> out;
+
+  Impl() {
+    init_ok = inflateInit2(&zs, -15) == Z_OK;
+    out.resize(kOutChunk);
   }
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(in.data()));
-  zs.avail_in = static_cast<uInt>(std::min<std::size_t>(in.size(), UINT32_MAX));
-  // Inflate straight into the result, growing it geometrically (kernel text
-  // deflates about 3:1), never past max_out + 1 (one byte more tells "limit").
-  std::size_t used = 0;
-  std::size_t cap = std::min(max_out + 1, std::max<std::size_t>(4 * in.size(), 4096));
-  res.out.resize(cap);
-  int ret = Z_OK;
-  while (true) {
-    if (used == res.out.size()) {
-      if (res.out.size() > max_out) break;
-      res.out.resize(std::min(max_out + 1, res.out.size() * 2));
+  ~Impl() {
+    if (init_ok) inflateEnd(&zs);
+  }
+
+  void restart(int window_bits) {
+    window = window_bits;
+    inflateReset2(&zs, window_bits);
+  }
+
+  // Gives out[0..n) to the sink, clipped to the bound. False: stop.
+  bool emit(std::size_t n, const ChunkSink& sink) {
+    if (n == 0) return true;
+    const std::uint64_t room = max_out - std::min(max_out, produced);
+    if (n > room) {
+      if (room && !sink(std::string_view(out.data(), static_cast<std::size_t>(room)))) {
+        status = InflateStatus::kStopped;
+        return false;
+      }
+      produced += room;
+      status = InflateStatus::kOutputLimit;
+      return false;
     }
-    zs.next_out = reinterpret_cast<Bytef*>(res.out.data() + used);
-    zs.avail_out = static_cast<uInt>(res.out.size() - used);
-    const uInt before = zs.avail_out;
-    ret = inflate(&zs, Z_NO_FLUSH);
-    const std::size_t produced = before - zs.avail_out;
-    used += produced;
-    if (ret == Z_STREAM_END) break;
-    if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_MEM_ERROR || ret == Z_STREAM_ERROR)
-      break;
-    if (ret == Z_BUF_ERROR || (zs.avail_in == 0 && produced == 0)) break;
+    if (!sink(std::string_view(out.data(), n))) {
+      status = InflateStatus::kStopped;
+      return false;
+    }
+    produced += n;
+    return true;
   }
-  if (used > max_out) {
-    res.status = InflateStatus::kOutputLimit;
-    used = max_out;
-  } else if (ret == Z_STREAM_END) {
-    res.status = InflateStatus::kOk;
-  } else if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_MEM_ERROR ||
-             ret == Z_STREAM_ERROR) {
-    res.status = InflateStatus::kDataError;
-    if (zs.msg) res.message = zs.msg;
-  } else {
-    res.status = InflateStatus::kIncomplete;
-    res.message = "input ends before the end of the deflate stream";
+
+  // One pass of zlib over `in`. Returns false once the stream is over.
+  bool run(Bytes in, bool last, const ChunkSink& sink) {
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(in.data()));
+    zs.avail_in = static_cast<uInt>(std::min<std::size_t>(in.size(), UINT32_MAX));
+    while (true) {
+      zs.next_out = reinterpret_cast<Bytef*>(out.data());
+      zs.avail_out = static_cast<uInt>(out.size());
+      const uInt before_in = zs.avail_in;
+      const int ret = inflate(&zs, Z_NO_FLUSH);
+      consumed += before_in - zs.avail_in;
+      const std::size_t n = out.size() - zs.avail_out;
+      if (!emit(n, sink)) return false;
+      if (ret == Z_STREAM_END) {
+        status = InflateStatus::kOk;
+        return false;
+      }
+      if (ret == Z_DATA_ERROR || ret == Z_NEED_DICT || ret == Z_MEM_ERROR ||
+          ret == Z_STREAM_ERROR) {
+        status = InflateStatus::kDataError;
+        message = zs.msg ? zs.msg : "";
+        return false;
+      }
+      if (zs.avail_in == 0 && n < out.size()) break;  // wants more input
+      if (ret == Z_BUF_ERROR && n == 0) break;
+    }
+    if (last) {
+      status = InflateStatus::kIncomplete;
+      message = "input ends before the end of the deflate stream";
+      return false;
+    }
+    return true;
   }
-  res.out.resize(used);
-  res.consumed = in.size() - zs.avail_in;
-  inflateEnd(&zs);
+};
+
+StreamInflater::StreamInflater() : impl_(std::make_unique<Impl>()) {}
+StreamInflater::~StreamInflater() = default;
+
+void StreamInflater::reset(std::uint64_t max_out) {
+  Impl& m = *impl_;
+  m.restart(-15);
+  m.max_out = max_out;
+  m.produced = 0;
+  m.consumed = 0;
+  m.first_feed = true;
+  m.over = false;
+  m.status = InflateStatus::kIncomplete;
+  m.message.clear();
+}
+
+bool StreamInflater::feed(Bytes in, bool last, const ChunkSink& out) {
+  Impl& m = *impl_;
+  if (m.over) return false;
+  if (!m.init_ok) {
+    m.status = InflateStatus::kDataError;
+    m.message = "inflateInit2 failed";
+    m.over = true;
+    return false;
+  }
+  const bool first = m.first_feed;
+  m.first_feed = false;
+  bool more = m.run(in, last, out);
+  // A zlib header (CMF 0x78) cannot start a raw stream that fails this early
+  // as often as it does here: try raw first, as the kernel does, and fall
+  // back to zlib framing only when raw fails at once.
+  if (!more && first && m.status == InflateStatus::kDataError && m.produced == 0 && !in.empty() &&
+      std::to_integer<unsigned>(in[0]) == 0x78) {
+    const std::string raw_message = m.message;
+    m.restart(15);
+    m.consumed = 0;
+    m.status = InflateStatus::kIncomplete;
+    more = m.run(in, last, out);
+    if (!more && m.status == InflateStatus::kDataError && m.produced == 0) m.message = raw_message;
+  }
+  m.over = !more;
+  return more;
+}
+
+InflateStatus StreamInflater::status() const { return impl_->status; }
+std::uint64_t StreamInflater::produced() const { return impl_->produced; }
+std::uint64_t StreamInflater::consumed() const { return impl_->consumed; }
+const std::string& StreamInflater::message() const { return impl_->message; }
+
+InflateResult inflate_raw(Bytes in, std::size_t max_out) {
+  InflateResult res;
+  StreamInflater inf;
+  inf.reset(max_out);
+  (void)inf.feed(in, true, [&](std::string_view s) {
+    res.out.append(s);
+    return true;
+  });
+  res.status = inf.status();
+  res.message = inf.message();
+  res.consumed = static_cast<std::size_t>(inf.consumed());
   return res;
 }
 
-}  // namespace
-
-InflateResult inflate_raw(Bytes in, std::size_t max_out) {
-  // A zlib header (CMF 0x78) cannot start a valid raw stream whose first
-  // block is well-formed as often as it does here; try raw first, as the
-  // kernel does, and only fall back to zlib framing when raw fails at once.
-  InflateResult raw = run_inflate(in, max_out, -15);
-  if (raw.status == InflateStatus::kOk || raw.out.size() > 0) return raw;
-  if (in.size() >= 2 && std::to_integer<unsigned>(in[0]) == 0x78) {
-    InflateResult z = run_inflate(in, max_out, 15);
-    if (z.status == InflateStatus::kOk) return z;
+std::string inflate_failure(InflateStatus s, std::uint64_t limit, std::string_view message) {
+  switch (s) {
+    case InflateStatus::kOutputLimit:
+      return "output exceeds " + std::to_string(limit) + " bytes";
+    case InflateStatus::kIncomplete:
+      return "deflate stream is cut short";
+    case InflateStatus::kStopped:
+      return "output stopped";
+    case InflateStatus::kOk:
+      return "ok";
+    case InflateStatus::kDataError:
+      break;
   }
-  return raw;
+  return "invalid deflate data" + (message.empty() ? "" : " (" + std::string(message) + ")");
 }
 
 }  // namespace psb::format

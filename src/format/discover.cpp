@@ -49,7 +49,11 @@ void find_signatures(Bytes chunk, std::uint64_t chunk_offset, std::uint64_t repo
     if (!h) continue;
     auto t = type_from_sig(h->sig);
     if (!t) continue;
-    if (h->datalen < 0 || h->start < 0) continue;
+    // A header with a negative field is still a zone (the reader lists it
+    // as corrupt); a ring hit needs sector alignment then, as stray bytes
+    // in a payload are no zone at all.
+    const bool invalid = h->datalen < 0 || h->start < 0;
+    if (invalid && *t != RecordType::kDmesg && (chunk_offset + zone) % 512 != 0) continue;
     SigHit hit;
     hit.offset = chunk_offset + zone;
     hit.type = *t;
@@ -59,7 +63,7 @@ void find_signatures(Bytes chunk, std::uint64_t chunk_offset, std::uint64_t repo
     if (*t == RecordType::kDmesg) {
       ByteReader r(Bytes(hit.raw), e);
       if (r.u32(kZoneHeaderSize) != PSTORE_KMSG_HEADER_MAGIC) continue;
-    } else if (h->start > h->datalen && h->datalen != 0) {
+    } else if (!invalid && h->start > h->datalen && h->datalen != 0) {
       // Rings keep start <= datalen; anything else is a stray match.
       continue;
     }
@@ -189,7 +193,9 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
       f = g;
     } else {
       const auto& h = ft.front()->header;
-      f = kZoneHeaderSize + static_cast<std::uint64_t>(std::max(h.datalen, h.start));
+      f = kZoneHeaderSize + static_cast<std::uint64_t>(std::max({h.datalen, h.start, 0}));
+      // A corrupt datalen must not size a zone past the partition.
+      f = std::min(f, T > ft_first ? T - ft_first : kZoneHeaderSize);
       d.notes.push_back("only one ftrace zone found; its size is a lower bound");
     }
     ft_count = static_cast<unsigned>((ft.back()->offset - ft_first) / f + 1);
@@ -204,8 +210,11 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
     d.notes.push_back("kmsg zone size " + kib(K) + " from the spacing of " +
                       std::to_string(dm.size()) + " kmsg headers");
   } else if (dm.size() == 1) {
-    const std::uint64_t need =
+    // A datalen that no zone here could hold is corrupt, not a size hint.
+    const std::uint64_t room0 = T > dm.front()->offset ? T - dm.front()->offset : 0;
+    std::uint64_t need =
         kZoneHeaderSize + static_cast<std::uint64_t>(std::max(dm.front()->header.datalen, 0));
+    if (need > room0) need = 0;
     K = 64 * 1024;
     while (K < need) K *= 2;
     // A partition smaller than that holds smaller zones.

@@ -117,9 +117,9 @@ std::optional<Symbol> SymbolTable::lookup(std::uint64_t addr) const {
   return s;
 }
 
-std::string render_ftrace(const std::vector<FtraceRecord>& recs, const Abi& abi,
-                          const SymbolTable* syms) {
-  std::string out;
+bool render_ftrace_to(const std::vector<FtraceRecord>& recs, const Abi& abi,
+                      const SymbolTable* syms, const ChunkSink& out) {
+  std::string buf;
   char line[512];
   const std::uint64_t mask = abi.long_bytes == 4 ? 0xffffffffull : ~0ull;
   auto sym_name = [&](std::uint64_t a) {
@@ -142,13 +142,56 @@ std::string render_ftrace(const std::vector<FtraceRecord>& recs, const Abi& abi,
     std::string b = sym_full(r.parent_ip & mask);
     std::snprintf(line, sizeof line, "CPU:%u ts:%" PRIu64 " %08" PRIx64 "  %08" PRIx64 "  ",
                   ftrace_cpu(r, abi), ftrace_counter(r, abi), r.ip & mask, r.parent_ip & mask);
-    out += line;
-    out += a;
-    out += " <- ";
-    out += b;
-    out += '\n';
+    buf += line;
+    buf += a;
+    buf += " <- ";
+    buf += b;
+    buf += '\n';
+    if (buf.size() >= 60000) {
+      if (!out(buf)) return false;
+      buf.clear();
+    }
   }
+  return buf.empty() || out(buf);
+}
+
+std::string render_ftrace(const std::vector<FtraceRecord>& recs, const Abi& abi,
+                          const SymbolTable* syms) {
+  std::string out;
+  render_ftrace_to(recs, abi, syms, [&](std::string_view s) {
+    out.append(s);
+    return true;
+  });
   return out;
+}
+
+bool FtraceAssembler::contributes(const ZoneReport& rep) {
+  return rep.header && (rep.state == ZoneState::kOk || rep.state == ZoneState::kTruncated);
+}
+
+void FtraceAssembler::add(std::string_view linear) {
+  taken_ += linear.size();
+  any_ = true;
+  ftrace_combine(merged_, linear, abi_);
+}
+
+void FtraceAssembler::skip(const ZoneSlot& slot) {
+  skipped_ += skipped_.empty() ? "" : ", ";
+  skipped_ += std::to_string(slot.index);
+}
+
+std::optional<Record> FtraceAssembler::record(std::uint64_t first_offset) const {
+  if (!any_ || merged_.empty()) return std::nullopt;
+  Record r;
+  r.type = RecordType::kFtrace;
+  r.name = record_name(RecordType::kFtrace, 0, false, false);
+  r.offset = first_offset;
+  if (!skipped_.empty()) {
+    r.state = ZoneState::kTruncated;
+    r.detail = "ftrace zones hold more than " + std::to_string(max_bytes_) +
+               " bytes; CPU zone(s) " + skipped_ + " not merged";
+  }
+  return r;
 }
 
 }  // namespace psb::format

@@ -1,5 +1,6 @@
 #include "pstore_blk/format/zone.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace psb::format {
@@ -75,9 +76,15 @@ std::string hex32(std::uint32_t v) {
 }  // namespace
 
 ZoneReport classify_zone(const ZoneSlot& slot, Bytes zone, const Abi& abi) {
+  return classify_zone(slot, zone, zone.size(), abi);
+}
+
+ZoneReport classify_zone(const ZoneSlot& slot, Bytes zone, std::uint64_t available,
+                         const Abi& abi) {
   ZoneReport rep;
   rep.slot = slot;
-  rep.available = zone.size();
+  rep.available = std::min<std::uint64_t>(available, slot.size);
+  if (zone.size() > rep.available) zone = zone.first(static_cast<std::size_t>(rep.available));
   const std::uint64_t buffer_size = slot.size >= kZoneHeaderSize ? slot.size - kZoneHeaderSize : 0;
 
   rep.header = parse_zone_header(zone, abi.endian);
@@ -143,9 +150,9 @@ ZoneReport classify_zone(const ZoneSlot& slot, Bytes zone, const Abi& abi) {
       return rep;
     }
   }
-  if (kZoneHeaderSize + datalen_u > zone.size()) {
+  if (kZoneHeaderSize + datalen_u > rep.available) {
     rep.state = ZoneState::kTruncated;
-    rep.detail = "image ends " + std::to_string(zone.size()) + " bytes into the zone, datalen " +
+    rep.detail = "image ends " + std::to_string(rep.available) + " bytes into the zone, datalen " +
                  "needs " + std::to_string(kZoneHeaderSize + datalen_u);
     return rep;
   }

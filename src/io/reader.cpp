@@ -3,25 +3,32 @@
 #include <algorithm>
 #include <vector>
 
-#include "pstore_blk/format/discover.hpp"
-
 namespace psb::io {
 
 using namespace psb::format;
+
+namespace {
+
+// One read per ordinary zone: the first kWindow bytes of a zone are read at
+// once; bytes of larger zones stream through a kChunk buffer.
+constexpr std::size_t kWindow = 128 * 1024;
+constexpr std::size_t kChunk = 256 * 1024;
+
+}  // namespace
 
 Result<std::vector<SigHit>> collect_signatures(const ByteSource& src, Endian e,
                                                std::size_t max_hits) {
   std::vector<SigHit> hits;
   const std::uint64_t end = std::min(src.size(), kMaxTotalSize);
-  constexpr std::size_t kChunk = 1 << 20;
-  std::vector<std::byte> buf(kChunk + kProbeBytes);
-  for (std::uint64_t off = 0; off < end; off += kChunk) {
+  constexpr std::size_t kScan = 1 << 20;
+  std::vector<std::byte> buf(kScan + kProbeBytes);
+  for (std::uint64_t off = 0; off < end; off += kScan) {
     auto n = src.read_at(off, std::span(buf));
     if (!n) return n.error();
     Bytes chunk(buf.data(), *n);
     // Hits may start up to the end of this chunk; their header bytes come
     // from the overlap (kProbeBytes read past the chunk).
-    find_signatures(chunk, off, std::min<std::uint64_t>(off + kChunk, end), e, hits, max_hits);
+    find_signatures(chunk, off, std::min<std::uint64_t>(off + kScan, end), e, hits, max_hits);
     if (*n < buf.size()) break;
   }
   return hits;
@@ -29,238 +36,283 @@ Result<std::vector<SigHit>> collect_signatures(const ByteSource& src, Endian e,
 
 namespace {
 
-// Makes buf hold [offset, offset+len) of the source, as much as exists, and
-// reads only the bytes past the first `have` it already holds.
-Result<Bytes> read_range(const ByteSource& src, std::uint64_t offset, std::size_t len,
-                         std::vector<std::byte>& buf, std::size_t have = 0) {
-  have = std::min(have, len);
-  buf.resize(len);
-  auto n = src.read_at(offset + have, std::span(buf).subspan(have));
+// Reads [offset, offset+len) of `src` into `buf` (as much as exists).
+Result<Bytes> read_into(const ByteSource& src, std::uint64_t offset, std::size_t len,
+                        std::vector<std::byte>& buf) {
+  if (buf.size() < len) buf.resize(len);
+  auto n = src.read_at(offset, std::span(buf).first(len));
   if (!n) return n.error();
-  return Bytes(buf.data(), have + *n);
+  return Bytes(buf.data(), *n);
 }
 
-// Signature hits in the writer's byte order: little-endian unless only
-// big-endian signatures are found (or the forced ABI is big-endian).
-Result<std::vector<SigHit>> collect_hits(const ByteSource& src, const std::optional<Abi>& abi,
-                                         std::size_t max_hits) {
-  std::vector<SigHit> hits;
-  if (!abi || abi->endian == Endian::kLittle) {
-    auto le = collect_signatures(src, Endian::kLittle, max_hits);
-    if (!le) return le.error();
-    hits = std::move(*le);
+// Shared buffers and state of one scan.
+struct Context {
+  const ByteSource& src;
+  const ReadOptions& opts;
+  const ScanPlan& plan;
+  std::vector<std::byte> window, chunk;
+  BodyDecoder decoder;
+};
+
+// A record backed by a zone: bytes come from the zone's window when they
+// lie in it, else from the source in chunks.
+class ZoneStream final : public RecordStream {
+ public:
+  ZoneStream(Context& c, PendingRecord p, std::uint64_t zone_offset, Bytes window)
+      : c_(c), pending_(std::move(p)), zone_(zone_offset), window_(window) {
+    rec_ = pending_.record;
   }
-  if (hits.empty() && (!abi || abi->endian == Endian::kBig)) {
-    auto be = collect_signatures(src, Endian::kBig, max_hits);
-    if (!be) return be.error();
-    hits = std::move(*be);
+
+  Result<BodyOutcome> decode(const ChunkSink& out) override {
+    c_.decoder.start(pending_.body, out);
+    auto r = each_piece([&](Bytes b, bool last) { return c_.decoder.feed(b, last, out); });
+    if (!r) return r.error();
+    BodyOutcome o = c_.decoder.finish();
+    PendingRecord settled = pending_;
+    settle_record(settled, o);
+    rec_ = std::move(settled.record);
+    decoded_ = true;
+    return o;
+  }
+
+  Result<std::uint64_t> stored(const ChunkSink& out) override {
+    std::uint64_t n = 0;
+    auto r = each_piece([&](Bytes b, bool) {
+      n += b.size();
+      return b.empty() || out(as_chars(b));
+    });
+    if (!r) return r.error();
+    return n;
+  }
+
+  bool decoded() const { return decoded_; }
+
+ private:
+  // Calls f(bytes, last) over the ranges in order; stops when f says so.
+  template <typename F>
+  Result<void> each_piece(F&& f) {
+    const auto& ranges = pending_.body.ranges;
+    if (ranges.empty()) {
+      f(Bytes{}, true);
+      return {};
+    }
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      std::uint64_t off = ranges[i].offset;
+      const std::uint64_t end = off + ranges[i].length;
+      do {
+        Bytes piece;
+        if (end <= window_.size()) {
+          piece =
+              window_.subspan(static_cast<std::size_t>(off), static_cast<std::size_t>(end - off));
+        } else {
+          const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(end - off, kChunk));
+          auto b = read_into(c_.src, zone_ + off, len, c_.chunk);
+          if (!b) return b.error();
+          piece = *b;
+          if (piece.empty()) break;  // the source shrank under us
+        }
+        off += piece.size();
+        const bool last = i + 1 == ranges.size() && off >= end;
+        if (!f(piece, last)) return {};
+      } while (off < end);
+    }
+    return {};
+  }
+
+  Context& c_;
+  PendingRecord pending_;
+  std::uint64_t zone_;
+  Bytes window_;
+  bool decoded_ = false;
+};
+
+// The merged ftrace record: rendered straight into the sink.
+class FtraceStream final : public RecordStream {
+ public:
+  FtraceStream(const FtraceAssembler& a, Record r, const SymbolTable* syms) : a_(a), syms_(syms) {
+    rec_ = std::move(r);
+  }
+  Result<BodyOutcome> decode(const ChunkSink& out) override {
+    BodyOutcome o;
+    const bool all = a_.render(syms_, [&](std::string_view s) {
+      o.size += s.size();
+      return out(s);
+    });
+    if (!all) o.status = InflateStatus::kStopped;
+    rec_.size = o.size;
+    return o;
+  }
+  Result<std::uint64_t> stored(const ChunkSink& out) override {
+    auto o = decode(out);
+    if (!o) return o.error();
+    return o->size;
+  }
+
+ private:
+  const FtraceAssembler& a_;
+  const SymbolTable* syms_;
+};
+
+Result<std::vector<SigHit>> collect_hits(const ByteSource& src, const ScanRequest& req) {
+  std::vector<SigHit> hits;
+  for (Endian e : hit_orders(req)) {
+    auto h = collect_signatures(src, e, hits_wanted(req));
+    if (!h) return h.error();
+    hits = std::move(*h);
+    if (!hits.empty()) break;
   }
   return hits;
 }
 
+// Reads and classifies one zone; `window` receives its first bytes.
+Result<ZoneReport> read_zone(Context& c, const ZoneSlot& slot, Bytes& window) {
+  const std::uint64_t avail = zone_available(slot, c.src.size());
+  if (avail == 0) {
+    window = {};
+    return zone_past_end(slot);
+  }
+  auto w = read_into(c.src, slot.offset,
+                     static_cast<std::size_t>(std::min<std::uint64_t>(avail, kWindow)), c.window);
+  if (!w) return w.error();
+  window = *w;
+  // A short read means the source ended early (it shrank under us).
+  const std::uint64_t have =
+      w->size() < std::min<std::uint64_t>(avail, kWindow) ? w->size() : avail;
+  return classify_zone(slot, window, have, c.plan.abi);
+}
+
+// Hands one zone-backed record to the sink; the zone's state follows a
+// payload that does not inflate.
+Result<void> emit_zone_record(Context& c, ScanSummary& sum, ZoneReport& rep, PendingRecord p,
+                              Bytes window, const StreamSink& sink) {
+  ZoneStream rs(c, std::move(p), rep.slot.offset, window);
+  ++sum.records;
+  sink(rs);
+  if (rs.decoded() && rs.record().state == ZoneState::kDecompressFailed) {
+    rep.state = ZoneState::kDecompressFailed;
+    rep.detail = rs.record().detail;
+  }
+  return {};
+}
+
+// Adds one ftrace CPU zone to the assembler, within its bound.
+Result<void> add_ftrace_zone(Context& c, FtraceAssembler& a, const ZoneReport& rep, Bytes window) {
+  if (!FtraceAssembler::contributes(rep)) return {};
+  const std::uint64_t extent = ring_extent(rep);
+  if (!a.has_room(extent)) {
+    a.skip(rep.slot);
+    return {};
+  }
+  Bytes zone = window;
+  std::vector<std::byte> whole;
+  if (extent > window.size()) {
+    auto b = read_into(c.src, rep.slot.offset, static_cast<std::size_t>(extent), whole);
+    if (!b) return b.error();
+    zone = *b;
+  }
+  a.add(linearize_ring(*rep.header, zone.first(std::min<std::size_t>(zone.size(), extent))));
+  return {};
+}
+
+ScanSummary summary_of(const ScanPlan& p) {
+  ScanSummary s;
+  s.layout = p.layout;
+  s.abi = p.abi;
+  s.layout_forced = p.layout_forced;
+  s.abi_forced = p.abi_forced;
+  s.signatures_found = p.signatures_found;
+  s.notes = p.notes;
+  s.source_size = p.source_size;
+  s.zones.resize(p.slots.size());
+  return s;
+}
+
 }  // namespace
+
+Result<ScanSummary> scan_records(const ByteSource& src, const ReadOptions& opts,
+                                 const StreamSink& sink, const PlanSink& on_plan) {
+  const ScanRequest req{opts.abi, opts.layout};
+  auto hits = collect_hits(src, req);
+  if (!hits) return hits.error();
+  auto plan = plan_scan(src.size(), *hits, req);
+  if (!plan) {
+    Error e = plan.error();
+    e.what = src.name() + ": " + e.what;
+    return e;
+  }
+  ScanSummary sum = summary_of(*plan);
+  if (on_plan) on_plan(sum);
+
+  Context c{src, opts, *plan, {}, {}, {}};
+  FtraceAssembler ftrace(plan->abi);
+  std::optional<std::uint64_t> ftrace_at;
+  DecodeOptions dopts;
+  dopts.include_erased = opts.include_erased;
+  const auto& order = plan->order;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const std::size_t i = order[k];
+    const ZoneSlot& slot = plan->slots[i];
+    Bytes window;
+    auto rep = read_zone(c, slot, window);
+    if (!rep) return rep.error();
+    std::optional<PendingRecord> p;
+    if (slot.type == RecordType::kFtrace) {
+      if (!ftrace_at) ftrace_at = slot.offset;
+      if (auto r = add_ftrace_zone(c, ftrace, *rep, window); !r) return r.error();
+    } else {
+      p = slot.type == RecordType::kDmesg ? plan_dmesg(*rep, plan->abi, dopts) : plan_ring(*rep);
+    }
+    if (p)
+      if (auto r = emit_zone_record(c, sum, *rep, std::move(*p), window, sink); !r)
+        return r.error();
+    sum.zones[i] = std::move(*rep);
+    const bool ftrace_done =
+        slot.type == RecordType::kFtrace &&
+        (k + 1 == order.size() || plan->slots[order[k + 1]].type != RecordType::kFtrace);
+    if (ftrace_done)
+      if (auto r = ftrace.record(*ftrace_at)) {
+        FtraceStream fs(ftrace, std::move(*r), opts.symbols);
+        ++sum.records;
+        sink(fs);
+      }
+  }
+  return sum;
+}
 
 Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opts,
                                    const RecordSink& sink) {
-  ScanSummary sum;
-  sum.source_size = src.size();
-  sum.abi_forced = opts.abi.has_value();
-  // pstore/zone refuses devices that are not a multiple of 4 KiB, so such a
-  // source is an image cut short: lay the zones out over the rounded-up size
-  // and let the missing zones show as truncated.
-  std::uint64_t layout_size = src.size();
-  if (layout_size % 4096 != 0) {
-    layout_size += 4096 - layout_size % 4096;
-    sum.notes.push_back("source size " + std::to_string(src.size()) +
-                        " is not a multiple of 4096: treating it as cut short of " +
-                        std::to_string(layout_size));
-  }
-
-  if (opts.layout.any()) {
-    const auto& o = opts.layout;
-    sum.layout = ZoneLayout::from_kib(layout_size, o.kmsg_kib.value_or(64), o.pmsg_kib.value_or(0),
-                                      o.console_kib.value_or(0), o.ftrace_kib.value_or(0),
-                                      o.cpus.value_or(1));
-    sum.layout_forced = true;
-    sum.signatures_found = true;
-    if (opts.abi) {
-      sum.abi = *opts.abi;
-    } else {
-      // Still guess the ABI from the first kmsg headers.
-      auto hits = collect_hits(src, std::nullopt, 64);
-      if (!hits) return hits.error();
-      sum.abi = choose_abi(*hits, sum.notes);
+  std::optional<Error> failed;
+  auto res = scan_records(src, opts, [&](RecordStream& rs) {
+    if (failed) return;
+    std::string text;
+    auto keep = [&](std::string_view s) {
+      if (opts.keep_content && text.size() < opts.content_limit)
+        text.append(s.substr(0, static_cast<std::size_t>(opts.content_limit - text.size())));
+      return true;
+    };
+    auto out = rs.decode(keep);
+    if (!out) {
+      failed = out.error();
+      return;
     }
-  } else {
-    auto hits = collect_hits(src, opts.abi, 65536);
-    if (!hits) return hits.error();
-    DiscoveredLayout d = discover_layout(*hits, layout_size, opts.abi);
-    sum.layout = d.layout;
-    sum.abi = d.abi;
-    sum.notes.insert(sum.notes.end(), d.notes.begin(), d.notes.end());
-    sum.signatures_found = d.found;
-  }
-
-  auto slots = compute_slots(sum.layout);
-  if (slots && layout_size != src.size() && sum.layout.kmsg_size != 0 && !slots->empty() &&
-      slots->back().offset + slots->back().size < src.size()) {
-    // A cut image whose cut falls past the last whole kmsg zone: lay out one
-    // more zone so that the cut one is reported as truncated.
-    ZoneLayout more = sum.layout;
-    more.total_size = (layout_size + sum.layout.kmsg_size + 4095) / 4096 * 4096;
-    if (more.total_size <= kMaxTotalSize) {
-      sum.layout = more;
-      slots = compute_slots(sum.layout);
+    Record r = rs.record();
+    if (r.compressed && !r.decompressed && r.type == RecordType::kDmesg) {
+      r.salvaged = std::move(text);
+      text.clear();
+      if (auto n = rs.stored(keep); !n) {
+        failed = n.error();
+        return;
+      }
     }
-  }
-  if (!slots) {
-    Error e = slots.error();
-    e.what = src.name() + ": layout " + sum.layout.describe() + ": " + e.what;
-    return e;
-  }
-
-  std::vector<std::byte> buf;
-  const Abi& abi = sum.abi;
-  DecodeOptions dopts;
-  dopts.include_erased = opts.include_erased;
-  sum.zones.reserve(slots->size());
-
-  auto classify_at = [&](const ZoneSlot& slot, Bytes& zone_bytes) -> Result<ZoneReport> {
-    // Read the headers first, then only the bytes the record needs.
-    const std::size_t head =
-        std::min<std::uint64_t>(slot.size, kZoneHeaderSize + abi.kmsg_header_size);
-    auto hb = read_range(src, slot.offset, head, buf);
-    if (!hb) return hb.error();
-    ZoneReport rep = classify_zone(slot, *hb, abi);
-    const std::uint64_t in_source = src.size() > slot.offset ? src.size() - slot.offset : 0;
-    if (hb->size() < head) {
-      rep.available = hb->size();
-      zone_bytes = *hb;
-      return rep;
-    }
-    std::uint64_t want = kZoneHeaderSize;
-    if (rep.header) want += static_cast<std::uint32_t>(std::max(rep.header->datalen, 0));
-    if (rep.state == ZoneState::kErased && slot.type == RecordType::kDmesg && opts.include_erased)
-      want = slot.size;
-    if (rep.state != ZoneState::kOk && rep.state != ZoneState::kErased &&
-        rep.state != ZoneState::kTruncated)
-      want = head;
-    // Never allocate more than the zone, nor more than the source holds:
-    // a hostile header must not turn into a huge read buffer.
-    want = std::min({want, slot.size, in_source});
-    auto zb = read_range(src, slot.offset,
-                         static_cast<std::size_t>(std::max<std::uint64_t>(want, head)), buf, head);
-    if (!zb) return zb.error();
-    // Re-classify with the full extent so truncation inside the data shows.
-    ZoneReport full = classify_zone(slot, *zb, abi);
-    full.available = std::min(slot.size, in_source);
-    zone_bytes = *zb;
-    return full;
-  };
-
-  std::vector<std::size_t> kmsg_idx, ftrace_idx;
-  std::optional<std::size_t> pmsg_idx, console_idx;
-  for (std::size_t i = 0; i < slots->size(); ++i) {
-    switch ((*slots)[i].type) {
-      case RecordType::kDmesg:
-        kmsg_idx.push_back(i);
-        break;
-      case RecordType::kFtrace:
-        ftrace_idx.push_back(i);
-        break;
-      case RecordType::kPmsg:
-        pmsg_idx = i;
-        break;
-      case RecordType::kConsole:
-        console_idx = i;
-        break;
-    }
-  }
-  sum.zones.resize(slots->size());
-
-  auto emit = [&](Record&& r) {
-    ++sum.records;
-    if (!opts.keep_content) {
-      r.content.clear();
-      r.content.shrink_to_fit();
-    }
+    r.content = std::move(text);
+    if (opts.keep_content && r.size > opts.content_limit)
+      r.detail += (r.detail.empty() ? "" : "; ") +
+                  std::string("content kept in memory only up to ") +
+                  std::to_string(opts.content_limit) + " bytes";
     sink(std::move(r));
-  };
-
-  // Zones past the end of the source are reported without reading them.
-  auto past_end = [&](const ZoneSlot& slot) { return slot.offset >= src.size(); };
-  auto report_past_end = [&](const ZoneSlot& slot) {
-    ZoneReport rep;
-    rep.slot = slot;
-    rep.state = ZoneState::kTruncated;
-    rep.available = 0;
-    rep.detail = "zone lies beyond the end of the image";
-    return rep;
-  };
-
-  for (std::size_t i : kmsg_idx) {
-    const ZoneSlot& slot = (*slots)[i];
-    if (past_end(slot)) {
-      sum.zones[i] = report_past_end(slot);
-      continue;
-    }
-    Bytes zb;
-    auto rep = classify_at(slot, zb);
-    if (!rep) return rep.error();
-    if (auto rec = decode_dmesg(*rep, zb, abi, dopts)) {
-      if (rec->state == ZoneState::kDecompressFailed) {
-        rep->state = ZoneState::kDecompressFailed;
-        rep->detail = rec->detail;
-      }
-      emit(std::move(*rec));
-    }
-    sum.zones[i] = std::move(*rep);
-  }
-
-  if (!ftrace_idx.empty()) {
-    std::vector<FtraceRecord> merged;
-    bool any = false;
-    for (std::size_t i : ftrace_idx) {
-      const ZoneSlot& slot = (*slots)[i];
-      if (past_end(slot)) {
-        sum.zones[i] = report_past_end(slot);
-        continue;
-      }
-      Bytes zb;
-      auto rep = classify_at(slot, zb);
-      if (!rep) return rep.error();
-      if (rep->state == ZoneState::kOk || rep->state == ZoneState::kTruncated) {
-        if (rep->header) {
-          ftrace_combine(merged, linearize_ring(*rep->header, zb), abi);
-          any = true;
-        }
-      }
-      sum.zones[i] = std::move(*rep);
-    }
-    if (any && !merged.empty()) {
-      Record r;
-      r.type = RecordType::kFtrace;
-      r.name = std::string("ftrace-") + std::string(kBackendName) + "-0";
-      r.offset = (*slots)[ftrace_idx.front()].offset;
-      r.content = render_ftrace(merged, abi, opts.symbols);
-      emit(std::move(r));
-    }
-  }
-
-  for (auto idx : {pmsg_idx, console_idx}) {
-    if (!idx) continue;
-    const ZoneSlot& slot = (*slots)[*idx];
-    if (past_end(slot)) {
-      sum.zones[*idx] = report_past_end(slot);
-      continue;
-    }
-    Bytes zb;
-    auto rep = classify_at(slot, zb);
-    if (!rep) return rep.error();
-    if (auto rec = decode_ring(*rep, zb)) emit(std::move(*rec));
-    sum.zones[*idx] = std::move(*rep);
-  }
-  return sum;
+  });
+  if (failed) return *failed;
+  return res;
 }
 
 }  // namespace psb::io

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "pstore_blk/format/abi.hpp"
+#include "pstore_blk/format/decompress.hpp"
+#include "pstore_blk/format/record.hpp"
 
 namespace psb::format {
 
@@ -67,5 +69,41 @@ class SymbolTable {
 /// (what the kernel's %ps/%pS print for an unknown address).
 std::string render_ftrace(const std::vector<FtraceRecord>& recs, const Abi& abi,
                           const SymbolTable* syms);
+
+/// The same, line by line into a sink, so the text is never held whole.
+/// Returns false when the sink refused more.
+bool render_ftrace_to(const std::vector<FtraceRecord>& recs, const Abi& abi,
+                      const SymbolTable* syms, const ChunkSink& out);
+
+/// Builds the one ftrace record psz_ftrace_read() makes of every CPU zone.
+/// Holds the merged binary records (24 or 16 bytes each), never the text;
+/// zones beyond `max_bytes` of ring data in all are left out and said so.
+class FtraceAssembler {
+ public:
+  explicit FtraceAssembler(const Abi& abi, std::uint64_t max_bytes = 8u << 20)
+      : abi_(abi), max_bytes_(max_bytes) {}
+  /// Whether a classified CPU zone contributes data (ok or truncated).
+  static bool contributes(const ZoneReport& rep);
+  /// False when taking `bytes` more would pass the bound.
+  bool has_room(std::uint64_t bytes) const { return taken_ + bytes <= max_bytes_; }
+  /// Merges one CPU zone's linearised data (linearize_ring()).
+  void add(std::string_view linear);
+  /// Notes a contributing zone left out for the bound.
+  void skip(const ZoneSlot& slot);
+  /// The record ("ftrace-pstore_blk-0", at the first CPU zone), when any
+  /// zone contributed records; its content comes from render().
+  std::optional<Record> record(std::uint64_t first_offset) const;
+  bool render(const SymbolTable* syms, const ChunkSink& out) const {
+    return render_ftrace_to(merged_, abi_, syms, out);
+  }
+
+ private:
+  Abi abi_;
+  std::uint64_t max_bytes_;
+  std::uint64_t taken_ = 0;
+  bool any_ = false;
+  std::vector<FtraceRecord> merged_;
+  std::string skipped_;
+};
 
 }  // namespace psb::format

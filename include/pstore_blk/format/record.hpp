@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "pstore_blk/format/abi.hpp"
+#include "pstore_blk/format/decompress.hpp"
 #include "pstore_blk/format/zone.hpp"
 
 namespace psb::format {
@@ -33,13 +34,15 @@ struct Record {
   std::string name;          ///< file name, as the kernel would name it (+ ".erased")
   std::uint64_t offset = 0;  ///< zone offset inside the partition
   ZoneState state = ZoneState::kOk;
-  bool erased = false;             ///< recovered from an erased zone (--include-erased)
-  bool compressed = false;         ///< the payload is compressed on disk
-  bool decompressed = false;       ///< ... and inflated cleanly
-  std::string content;             ///< exact bytes of the file
-  std::string salvaged;            ///< partial inflate output when inflating failed
-  std::string detail;              ///< what went wrong, if anything
-  std::optional<KmsgHeader> kmsg;  ///< dmesg only
+  bool erased = false;              ///< recovered from an erased zone (--include-erased)
+  bool compressed = false;          ///< the payload is compressed on disk
+  bool decompressed = false;        ///< ... and inflated cleanly
+  std::uint64_t size = 0;           ///< bytes of the file (known once the body ran)
+  std::uint64_t salvaged_size = 0;  ///< bytes that did inflate when inflating failed
+  std::string content;              ///< exact bytes of the file (when the caller keeps them)
+  std::string salvaged;             ///< partial inflate output (when the caller keeps it)
+  std::string detail;               ///< what went wrong, if anything
+  std::optional<KmsgHeader> kmsg;   ///< dmesg only
 };
 
 struct DecodeOptions {
@@ -49,16 +52,85 @@ struct DecodeOptions {
   std::size_t inflate_limit = 0;
 };
 
-/// Decodes a dmesg zone classified as ok (or erased, with include_erased).
-/// Returns nullopt for zones that hold no record. Damaged compressed payloads
-/// give a record in state kDecompressFailed with the kernel's .enc.z content.
+/// Bytes of a zone, relative to the zone's start.
+struct ByteRange {
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
+/// How a record's file content comes out of its zone, without holding it:
+/// `prefix`, then the ranges' bytes in order, inflated when `inflate`.
+/// The ranges are clipped to the bytes the image holds.
+struct BodyPlan {
+  std::string prefix;              ///< "<Reason>: Total <n> times\n" of uncompressed dmesg
+  std::vector<ByteRange> ranges;   ///< one (dmesg) or two (a wrapped ring)
+  bool inflate = false;            ///< the ranges hold one raw-deflate stream
+  bool trim_trailing_nul = false;  ///< erased kmsg text: the kzalloc'd tail is not text
+  std::uint64_t inflate_limit = 0;
+  std::uint64_t stored_size() const;  ///< bytes of the ranges (the .enc.z content)
+};
+
+/// A record whose metadata is decided and whose content is yet to stream.
+struct PendingRecord {
+  Record record;
+  BodyPlan body;
+};
+
+/// The record a dmesg zone holds: classified ok or truncated (or erased,
+/// with include_erased); nullopt for zones that hold none.
+std::optional<PendingRecord> plan_dmesg(const ZoneReport& rep, const Abi& abi,
+                                        const DecodeOptions& opts);
+/// The record a pmsg or console ring zone holds (ok or truncated).
+std::optional<PendingRecord> plan_ring(const ZoneReport& rep);
+
+/// The result of running a body.
+struct BodyOutcome {
+  InflateStatus status = InflateStatus::kOk;  ///< kOk for bodies that need no inflate
+  std::uint64_t size = 0;                     ///< bytes given to the sink
+  std::string message;
+};
+
+/// Runs a BodyPlan over the ranges' bytes fed in order, in pieces.
+/// Reusable; memory does not grow with the record.
+class BodyDecoder {
+ public:
+  void start(const BodyPlan& plan, const ChunkSink& out);
+  /// Feeds the next bytes; false: stop feeding (stream over or sink refused).
+  bool feed(Bytes in, bool last, const ChunkSink& out);
+  BodyOutcome finish();
+
+ private:
+  StreamInflater inflater_;
+  bool inflate_ = false;
+  bool trim_ = false;
+  bool stopped_ = false;
+  std::uint64_t pending_nul_ = 0;
+  std::uint64_t size_ = 0;
+};
+
+/// After the body ran: what the kernel does when decompress_record()
+/// (fs/pstore/platform.c) fails: the file keeps the compressed bytes and
+/// its name gets ".enc.z"; what did inflate is the salvage. Sets name,
+/// state, detail, decompressed, size and salvaged_size.
+void settle_record(PendingRecord& p, const BodyOutcome& out);
+
+/// In-memory convenience (tests, small inputs): decodes a dmesg zone whose
+/// bytes are all in `zone`, filling content and salvaged.
 std::optional<Record> decode_dmesg(const ZoneReport& rep, Bytes zone, const Abi& abi,
                                    const DecodeOptions& opts);
 
-/// Linearises a pmsg or console ring zone classified as ok.
+/// Linearises a pmsg or console ring zone classified as ok (in memory).
 std::optional<Record> decode_ring(const ZoneReport& rep, Bytes zone);
 
 /// The linearised data of one ring zone (used for ftrace CPU zones too).
 std::string linearize_ring(const ZoneHeader& h, Bytes zone);
+
+/// The ranges of a ring zone's data, oldest first (psz_recover_zone()):
+/// data[start .. datalen) then data[0 .. start), clipped to `available`.
+std::vector<ByteRange> ring_ranges(const ZoneHeader& h, std::uint64_t available);
+
+/// The kernel's file name: "<type>-pstore_blk-<id>[.enc.z]", plus our
+/// ".erased" for a record recovered from an erased zone.
+std::string record_name(RecordType t, unsigned id, bool enc_z, bool erased);
 
 }  // namespace psb::format

@@ -91,5 +91,9 @@ std::optional<KmsgHeader> parse_kmsg_header(Bytes zone, const Abi& abi);
 /// image: it may be shorter than slot.size (truncated image), never longer.
 /// Only the header bytes are looked at (12, plus the kmsg header for dmesg).
 ZoneReport classify_zone(const ZoneSlot& slot, Bytes zone, const Abi& abi);
+/// The same from the zone's head only (zone_head_size() bytes, fewer when
+/// the image ends there) and the number of the zone's bytes the image
+/// holds: the reader classifies every zone once, before reading its data.
+ZoneReport classify_zone(const ZoneSlot& slot, Bytes head, std::uint64_t available, const Abi& abi);
 
 }  // namespace psb::format

@@ -2,10 +2,10 @@
 // DepsLogTest.Truncated): decoding never crashes, every zone gets the state
 // the truncation or corruption implies, and undamaged zones decode exactly as
 // in the whole image. Run under ASan+UBSan in CI.
-#include "psb_catch.hpp"
 #include <map>
 
 #include "fixture_io.hpp"
+#include "psb_catch.hpp"
 #include "pstore_blk/io/reader.hpp"
 
 using namespace psb;
