@@ -109,6 +109,14 @@ Result<Session> open_session(const ReadArgs& a) {
   auto area = device::open_pstore_area(a.source, a.partition);
   if (!area) return area.error();
   s.area = std::move(*area);
+  if (const auto& p = s.area.partition; p && s.area.bytes_present() < p->size)
+    warn(fmt::format(
+        "'{}' is truncated: it ends {} bytes into partition {} (of {} bytes){}; reading what is "
+        "there.",
+        a.source, s.area.bytes_present(), p->number, p->size,
+        s.area.disk_size
+            ? fmt::format(", its partition table describes a {}-byte disk", *s.area.disk_size)
+            : ""));
   return s;
 }
 
@@ -140,7 +148,7 @@ std::size_t report_damage(const Session& s, const io::ScanSummary& sum, bool qui
   }
   if (past_end && !quiet)
     warn(fmt::format("{}: image ends at byte {}; {} zone(s) from offset {} on are missing.", src,
-                     sum.source_size, past_end, first_past));
+                     s.area.bytes_present(), past_end, first_past));
   return count;
 }
 

@@ -1,7 +1,12 @@
 #include "pstore_blk/device/probe.hpp"
 
 #include <blkid/blkid.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "pstore_blk/format/discover.hpp"
@@ -21,6 +26,13 @@ struct BlkidProbe {
 
 std::string str_or_empty(const char* s) { return s ? std::string(s) : std::string(); }
 
+struct FdCloser {
+  int fd = -1;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 // True when the first bytes of the range hold any pstore/zone signature.
 bool looks_like_pstore(const io::ByteSource& src) {
   // The first zones may be unwritten (an idle pmsg zone): look at 1 MiB.
@@ -35,11 +47,49 @@ bool looks_like_pstore(const io::ByteSource& src) {
   return false;
 }
 
+// The disk size a GPT header at LBA 1 records (its backup header sits on the
+// last LBA), for 512- and 4096-byte sectors: UEFI 2.10 5.3.2, GPT header
+// "EFI PART" with AlternateLBA at byte 32, little-endian. nullopt when there
+// is no GPT header.
+std::optional<std::uint64_t> gpt_disk_size(const io::ByteSource& src) {
+  for (std::uint64_t sector : {512u, 4096u}) {
+    std::array<std::byte, 40> h{};
+    auto n = src.read_at(sector, h);
+    if (!n || *n < h.size() || std::memcmp(h.data(), "EFI PART", 8) != 0) continue;
+    std::uint64_t alt = 0;
+    for (int i = 7; i >= 0; --i) alt = (alt << 8) | static_cast<std::uint8_t>(h[32 + i]);
+    if (alt == 0 || alt > (std::uint64_t{1} << 40)) return std::nullopt;
+    return (alt + 1) * sector;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-Result<DiskInfo> probe_partitions(const std::string& path) {
+Result<DiskInfo> probe_partitions(const std::string& path, std::optional<std::uint64_t> size) {
   BlkidProbe p;
-  p.pr = blkid_new_probe_from_filename(path.c_str());
+  FdCloser fd;
+  if (size) {
+    // libblkid refuses to probe past the end of a file, so it probes a
+    // sparse in-memory copy of the table area (the first 1 MiB) that is
+    // `size` bytes long: the primary GPT is read, the missing end is zeros.
+    auto src = io::FileSource::open(path);
+    if (!src) return src.error();
+    std::vector<std::byte> head(static_cast<std::size_t>(
+        std::min<std::uint64_t>({(*src)->size(), *size, std::uint64_t{1} << 20})));
+    auto n = (*src)->read_at(0, head);
+    if (!n) return n.error();
+    fd.fd = ::memfd_create("pstore-blk-table", MFD_CLOEXEC);
+    if (fd.fd < 0) return make_sys_error("Failed to probe '" + path + "'", errno);
+    if (::pwrite(fd.fd, head.data(), *n, 0) != static_cast<ssize_t>(*n) ||
+        ::ftruncate(fd.fd, static_cast<off_t>(*size)) != 0)
+      return make_sys_error("Failed to probe '" + path + "'", errno);
+    p.pr = blkid_new_probe();
+    if (p.pr && blkid_probe_set_device(p.pr, fd.fd, 0, 0) != 0)
+      return make_error(Errc::kIo, "Failed to probe '" + path + "'");
+  } else {
+    p.pr = blkid_new_probe_from_filename(path.c_str());
+  }
   if (!p.pr) {
     int err = errno ? errno : EIO;
     return make_sys_error("Failed to probe '" + path + "'", err);
@@ -94,9 +144,24 @@ Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> 
                                               std::string((*comp)->command) + " " + path + ")");
   auto disk = probe_partitions(path);
   if (!disk) return disk.error();
+  if (disk->pttype.empty()) {
+    // libblkid refuses a GPT whose disk is larger than the file: an image
+    // cut short. Probe it at the size its header records and read what is
+    // there.
+    if (auto claimed = gpt_disk_size(*area.file); claimed && *claimed > area.file->size()) {
+      disk = probe_partitions(path, *claimed);
+      if (!disk) return disk.error();
+      if (!disk->pttype.empty()) area.disk_size = *claimed;
+    }
+  }
   area.pttype = disk->pttype;
 
   auto use = [&](const PartitionInfo& p, std::string how) -> Result<PstoreArea> {
+    if (p.start >= area.file->size())
+      return make_error(Errc::kFormat, "'" + path + "' is truncated: it ends at byte " +
+                                           std::to_string(area.file->size()) +
+                                           ", before partition " + std::to_string(p.number) +
+                                           " starts (byte " + std::to_string(p.start) + ")");
     area.partition = p;
     area.slice = std::make_unique<io::SliceSource>(*area.file, p.start, p.size,
                                                    path + " partition " + std::to_string(p.number));
@@ -131,6 +196,16 @@ Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> 
   }
   if (with_sig.size() == 1)
     return use(*with_sig.front(), "the only partition starting with a pstore/zone signature");
+  std::string cut;  // partitions the image does not hold in full
+  for (const auto& p : disk->partitions)
+    if (p.start + p.size > area.file->size())
+      cut += (cut.empty() ? "" : ", ") + std::to_string(p.number);
+  if (with_sig.empty() && !cut.empty())
+    return make_error(Errc::kNotFound, "'" + path + "' is truncated: it ends at byte " +
+                                           std::to_string(area.file->size()) +
+                                           ", short of partition(s) " + cut +
+                                           "; no partition is named \"pstore\" or starts with a "
+                                           "pstore/zone signature in what is there");
   if (with_sig.empty())
     return make_error(Errc::kNotFound,
                       "'" + path +

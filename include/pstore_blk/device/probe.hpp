@@ -2,6 +2,7 @@
 // alike, and the choice of the pstore partition inside a whole disk.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,7 +31,10 @@ struct DiskInfo {
 
 /// Reads the partition table of a disk image or device with libblkid
 /// (read-only). An empty pttype means the source has no partition table.
-Result<DiskInfo> probe_partitions(const std::string& path);
+/// With `size`, the source is probed as if it were that long (an image cut
+/// short of the disk its table describes).
+Result<DiskInfo> probe_partitions(const std::string& path,
+                                  std::optional<std::uint64_t> size = std::nullopt);
 
 /// The area the reader should parse: the whole source or one partition.
 struct PstoreArea {
@@ -39,6 +43,16 @@ struct PstoreArea {
   std::optional<PartitionInfo> partition;
   std::string pttype;
   std::string how;  ///< why this area was chosen, for the user
+  /// The disk size the partition table records, when the image is shorter.
+  std::optional<std::uint64_t> disk_size;
+
+  /// Bytes of the chosen partition (or whole source) the file holds; less
+  /// than its size when the image was cut short.
+  std::uint64_t bytes_present() const {
+    if (!partition) return file->size();
+    const std::uint64_t end = file->size();
+    return end <= partition->start ? 0 : std::min(partition->size, end - partition->start);
+  }
 
   const io::ByteSource& source() const {
     return slice ? static_cast<const io::ByteSource&>(*slice) : *file;
