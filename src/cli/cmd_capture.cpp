@@ -45,7 +45,8 @@ struct CaptureArgs {
 
 struct LogText {
   std::string text;
-  std::uint64_t skipped = 0;  // older bytes never read into memory
+  std::uint64_t skipped = 0;               // older bytes never read into memory
+  std::optional<std::int64_t> crash_time;  // when the log says when it crashed
 };
 
 // Reads the log, keeping at most kMaxLogBytes of its end.
@@ -95,6 +96,7 @@ Result<LogText> read_vmcore_log(const std::string& path) {
   if (log->records.empty())
     return make_error(Errc::kFormat, path + ": the printk ring buffer holds no record");
   LogText t;
+  t.crash_time = log->crash_time;
   t.text = format::render_kmsg_dump(log->records);
   if (t.text.size() > kMaxLogBytes) {
     t.skipped = t.text.size() - kMaxLogBytes;
@@ -248,6 +250,8 @@ int run_capture(const CaptureArgs& a) {
     return fail(make_error(Errc::kInvalidArgument, "give the log with --log or --vmcore"));
   auto log = a.vmcore.empty() ? read_log(a.log) : read_vmcore_log(a.vmcore);
   if (!log) return fail(log.error());
+  // Without --time, a core's CRASHTIME is the panic's time (whole seconds).
+  if (a.time.empty() && log->crash_time) *when = DumpTime{*log->crash_time, 0};
   format::PanicDump dump{log->text, when->sec, when->nsec, 1, !a.no_compress};
   auto plan = format::plan_panic_record(t->sum.zones, t->sum.abi, dump);
   if (!plan) return fail(plan.error());
@@ -291,7 +295,8 @@ void attach_capture_panic(CLI::App& sub, std::function<int()>& action) {
   sub.add_option("--cpus", a->cpus, "force the layout: possible CPUs")->type_name("N");
   sub.add_option("--abi", a->abi, "writer ABI (default: guessed from the stored records)")
       ->type_name("ABI");
-  sub.add_option("--time", a->time, "dump time, seconds since the epoch (default: now)")
+  sub.add_option("--time", a->time,
+                 "dump time, seconds since the epoch (default: the core's crash time, else now)")
       ->type_name("SEC[.FRAC]");
   sub.add_flag("--no-compress", a->no_compress,
                "store the text uncompressed (for kernels booted with pstore.compress=none)");

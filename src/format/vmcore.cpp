@@ -313,7 +313,8 @@ std::optional<LogRecord> read_record(const Rings& r, const PrbLayout& l, Endian 
 
 Result<PrintkLog> read_printk_log(const ReadAt& read, const ElfCore& core) {
   if (core.vmcoreinfo.empty()) return make_error(Errc::kUnsupported, "vmcore: no VMCOREINFO note");
-  auto layout = prb_layout(VmcoreInfo::parse(core.vmcoreinfo));
+  const VmcoreInfo info = VmcoreInfo::parse(core.vmcoreinfo);
+  auto layout = prb_layout(info);
   if (!layout) return layout.error();
   KernelMemory mem(read, core, layout->long_bytes);
   auto rings = read_rings(mem, *layout);
@@ -321,6 +322,8 @@ Result<PrintkLog> read_printk_log(const ReadAt& read, const ElfCore& core) {
   const unsigned shift = layout->long_bytes * 8 - 2;
   const std::uint64_t id_mask = (1ull << shift) - 1;
   PrintkLog log;
+  if (auto t = info.number("CRASHTIME", 10); t && *t <= INT64_MAX)
+    log.crash_time = static_cast<std::int64_t>(*t);
   const std::uint64_t count = std::uint64_t{1} << rings->count_bits;
   std::uint64_t id = rings->tail_id & id_mask;
   for (std::uint64_t n = 0; n < count; ++n) {

@@ -101,6 +101,9 @@ struct LogRecord {
 struct PrintkLog {
   std::vector<LogRecord> records;  ///< oldest first
   std::size_t skipped = 0;         ///< descriptors in the id range that were not readable records
+  /// VMCOREINFO "CRASHTIME=": ktime_get_real_seconds() when the crashing
+  /// kernel saved its vmcoreinfo (crash_save_vmcoreinfo(), at panic).
+  std::optional<std::int64_t> crash_time;
 };
 
 /// Limits that keep a hostile core file from costing unbounded memory.

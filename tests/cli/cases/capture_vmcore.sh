@@ -1,6 +1,6 @@
 # capture-panic --vmcore: the log comes from the printk ring buffer of an
 # ELF core file (as /proc/vmcore in a capture kernel) and is stored as
-# pstore's kmsg dumper lines. The core is built here: one PT_NOTE with
+# pstore's kmsg dumper lines, with the core's CRASHTIME as dump time. The core is built here: one PT_NOTE with
 # VMCOREINFO (6.1/6.12 x86_64 offsets), one PT_LOAD with the ring buffer.
 . "$(dirname "$0")/common.inc"
 python3 - <<'PY'
@@ -25,7 +25,7 @@ for seq, (rid, fac, lvl, ts, text) in enumerate(recs):
     put(INFOS + i * 88, "QQHBBI", 100 + seq, ts, len(t), fac, lvl << 5, 0)
     lpos += size
 vi = "".join("%s=%s\n" % kv for kv in [
-    ("SYMBOL(prb)", "%x" % (BASE + PRBV)), ("SIZE(atomic_long_t)", 8),
+    ("CRASHTIME", 1796183110), ("SYMBOL(prb)", "%x" % (BASE + PRBV)), ("SIZE(atomic_long_t)", 8),
     ("OFFSET(printk_ringbuffer.desc_ring)", 0), ("OFFSET(printk_ringbuffer.text_data_ring)", 48),
     ("OFFSET(prb_desc_ring.count_bits)", 0), ("OFFSET(prb_desc_ring.descs)", 8),
     ("OFFSET(prb_desc_ring.infos)", 16), ("OFFSET(prb_desc_ring.head_id)", 24),
@@ -45,7 +45,11 @@ open("vmcore", "wb").write(core)
 PY
 fixture 6.1.0-56-amd64-oops-gpt
 img=6.1.0-56-amd64-oops-gpt.img
-"$PSB" capture-panic $img --vmcore vmcore --time 1795800000 2>&1
+"$PSB" capture-panic $img --vmcore vmcore 2>&1
+"$PSB" list $img --json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["records"][2]
+print(r["name"], r["reason"], r["counter"], r["time_sec"], "(CRASHTIME)")'
 "$PSB" show $img dmesg-pstore_blk-2
 echo "== refused: not a core, both sources"
 checksum_guard $img "$PSB" capture-panic $img --vmcore $img 2>&1; echo "exit $?"

@@ -72,8 +72,8 @@ class CoreBuilder {
     char sym[64];
     std::snprintf(sym, sizeof sym, "SYMBOL(prb)=%llx\n",
                   static_cast<unsigned long long>(kBase + kPrbVar));
-    return std::string("OSRELEASE=6.1.0-57-amd64\n") + sym + o("SIZE(atomic_long_t)", 8) +
-           o("OFFSET(printk_ringbuffer.desc_ring)", l_.rb_desc) +
+    return std::string("OSRELEASE=6.1.0-57-amd64\nCRASHTIME=1796183110\n") + sym +
+           o("SIZE(atomic_long_t)", 8) + o("OFFSET(printk_ringbuffer.desc_ring)", l_.rb_desc) +
            o("OFFSET(printk_ringbuffer.text_data_ring)", l_.rb_text) +
            o("OFFSET(prb_desc_ring.count_bits)", l_.dr_bits) +
            o("OFFSET(prb_desc_ring.descs)", l_.dr_descs) +
@@ -216,6 +216,7 @@ TEST_CASE("the printk ring buffer of a core renders like pstore's kmsg dump", "[
   auto log = read_log(f);
   REQUIRE(log);
   CHECK(log->skipped == 1);
+  CHECK(log->crash_time == 1796183110);
   REQUIRE(log->records.size() == 6);
   CHECK(log->records[0].seq == 100);
   CHECK(log->records[1].text == "virtio_blk virtio1: [vda] 16384 blocks");
