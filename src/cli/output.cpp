@@ -168,19 +168,25 @@ void TableWriter::line(const std::vector<std::string>& cells, bool is_header) co
 
 namespace psb::cli {
 
-Result<EmptyScan> explain_empty_scan(const io::ByteSource& src, const io::ScanSummary& sum) {
-  if (sum.signatures_found || sum.layout_forced) return EmptyScan::kHasData;
+Result<EmptyScanVerdict> judge_empty_scan(const io::ByteSource& src, const io::ScanSummary& sum) {
+  if (sum.signatures_found || sum.layout_forced) return EmptyScanVerdict{};
   auto fill = io::blank_fill(src, format::kMaxTotalSize);
   if (!fill) return fill.error();
-  if (*fill) {
-    warn(fmt::format(
-        "{}: No records: the area is blank (every byte is 0x{:02X}), as a pstore partition is "
-        "until the kernel first writes to it.",
-        src.name(), **fill));
-    return EmptyScan::kBlank;
-  }
-  warn(src.name() + " holds no pstore/zone data (no zone signature found).");
-  return EmptyScan::kNoZoneData;
+  if (*fill)
+    return EmptyScanVerdict{
+        EmptyScan::kBlank,
+        fmt::format("{}: No records: the area is blank (every byte is 0x{:02X}), as a pstore "
+                    "partition is until the kernel first writes to it.",
+                    src.name(), **fill)};
+  return EmptyScanVerdict{EmptyScan::kNoZoneData,
+                          src.name() + " holds no pstore/zone data (no zone signature found)."};
+}
+
+Result<EmptyScan> explain_empty_scan(const io::ByteSource& src, const io::ScanSummary& sum) {
+  auto v = judge_empty_scan(src, sum);
+  if (!v) return v.error();
+  if (!v->message.empty()) warn(v->message);
+  return v->kind;
 }
 
 }  // namespace psb::cli

@@ -99,9 +99,18 @@ enum class EmptyScan {
   kNoZoneData,  ///< something else: not a pstore partition
 };
 
-/// Looks at the area when the scan found no signature and says so on stderr
-/// ("IMG: No records: the area is blank ..." or "IMG holds no pstore/zone
-/// data"); the caller exits 0 for kBlank and 1 for kNoZoneData.
+struct EmptyScanVerdict {
+  EmptyScan kind = EmptyScan::kHasData;
+  std::string message;  ///< for kBlank and kNoZoneData, without the "pstore-blk: " prefix
+};
+
+/// Looks at the area when the scan found no signature: blank ("IMG: No
+/// records: the area is blank ...") or not pstore data ("IMG holds no
+/// pstore/zone data"). Prints nothing (summary's workers collect it).
+Result<EmptyScanVerdict> judge_empty_scan(const io::ByteSource& src, const io::ScanSummary& sum);
+
+/// judge_empty_scan() with its message printed on stderr; the caller exits 0
+/// for kBlank and 1 for kNoZoneData.
 Result<EmptyScan> explain_empty_scan(const io::ByteSource& src, const io::ScanSummary& sum);
 
 }  // namespace psb::cli

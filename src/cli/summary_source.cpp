@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cli/output.hpp"
 #include "pstore_blk/device/probe.hpp"
 #include "pstore_blk/format/decompress.hpp"
 
@@ -165,7 +166,14 @@ InputResult read_image(const Input& in, const SourceOptions& opts) {
     res.warnings.push_back(scan.error().message());
     return res;
   }
-  res.ok = true;
+  // No zone signature: a blank partition is fine, anything else is not ours.
+  auto empty = judge_empty_scan(area->source(), *scan);
+  if (!empty) {
+    res.warnings.push_back(empty.error().message());
+    return res;
+  }
+  if (!empty->message.empty()) res.warnings.push_back(empty->message);
+  res.ok = empty->kind != EmptyScan::kNoZoneData;
   return res;
 }
 

@@ -19,3 +19,4 @@ truncate -s 1M zero.img
 head -c 1048576 /dev/zero | tr '\0' '\377' >ff.img
 "$PSB" list ff.img; echo "ff: $?"
 "$PSB" show ff.img dmesg-pstore_blk-0; echo "show ff: $?"
+"$PSB" summary text.img zero.img image.bin.gz $img >/dev/null; echo "summary: $?"
