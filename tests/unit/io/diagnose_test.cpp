@@ -1,0 +1,146 @@
+// io::sniff_compression and io::blank_fill: what a source is, before any
+// layout reasoning (issue 11 item 3), and io::OutputDir: extract never
+// replaces a name without being told to and never follows a planted symlink
+// (issue 11 item 7).
+#include "pstore_blk/io/diagnose.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "psb_catch.hpp"
+#include "pstore_blk/io/output_dir.hpp"
+
+using namespace psb;
+
+namespace {
+
+std::vector<std::byte> bytes(std::initializer_list<int> v, std::size_t pad = 0) {
+  std::vector<std::byte> out;
+  for (int b : v) out.push_back(static_cast<std::byte>(b));
+  out.resize(out.size() + pad, std::byte{0});
+  return out;
+}
+
+std::string sniff(const std::vector<std::byte>& data) {
+  io::MemorySource src(data);
+  auto r = io::sniff_compression(src);
+  REQUIRE(r);
+  return *r ? std::string((*r)->name) : std::string("none");
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/psb-outdir-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+}  // namespace
+
+TEST_CASE("sniff_compression knows xz, gzip, zstd and bzip2 by their magic") {
+  CHECK(sniff(bytes({0xFD, '7', 'z', 'X', 'Z', 0x00}, 32)) == "xz");
+  CHECK(sniff(bytes({0x1F, 0x8B, 0x08}, 32)) == "gzip");
+  CHECK(sniff(bytes({0x28, 0xB5, 0x2F, 0xFD}, 32)) == "zstd");
+  CHECK(sniff(bytes({'B', 'Z', 'h', '9'}, 32)) == "bzip2");
+  // A pstore zone header (sig 0x43474244 ^ type, little-endian) is not one.
+  CHECK(sniff(bytes({0x44, 0x42, 0x47, 0x43}, 4096)) == "none");
+  CHECK(sniff(bytes({0xFD, '7', 'z'})) == "none");  // too short for the xz magic
+  CHECK(sniff({}) == "none");
+}
+
+TEST_CASE("blank_fill: all 0x00 or all 0xFF, across chunk boundaries") {
+  std::vector<std::byte> zero(3u << 20, std::byte{0});
+  io::MemorySource z(zero);
+  auto r = io::blank_fill(z, 128u << 20);
+  REQUIRE(r);
+  REQUIRE(*r);
+  CHECK(**r == 0x00);
+
+  std::vector<std::byte> ff(3u << 20, std::byte{0xFF});
+  io::MemorySource f(ff);
+  r = io::blank_fill(f, 128u << 20);
+  REQUIRE(r);
+  REQUIRE(*r);
+  CHECK(**r == 0xFF);
+
+  // One different byte in the last chunk makes it data.
+  zero.back() = std::byte{1};
+  io::MemorySource z1(zero);
+  r = io::blank_fill(z1, 128u << 20);
+  REQUIRE(r);
+  CHECK_FALSE(*r);
+  // ... unless it lies past the limit.
+  r = io::blank_fill(z1, 1u << 20);
+  REQUIRE(r);
+  CHECK(*r);
+
+  std::vector<std::byte> mixed(8192, std::byte{0});
+  std::fill(mixed.begin() + 4096, mixed.end(), std::byte{0xFF});
+  io::MemorySource m(mixed);
+  r = io::blank_fill(m, 128u << 20);
+  REQUIRE(r);
+  CHECK_FALSE(*r);
+}
+
+TEST_CASE("OutputDir never replaces a name without replace, and never follows a symlink") {
+  TempDir t;
+  auto dir = io::OutputDir::open(t.path + "/out");
+  REQUIRE(dir);
+  struct stat st {};
+  REQUIRE(stat((t.path + "/out").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+
+  REQUIRE(dir->write_file("a", "first", 0600, std::nullopt, 0, false));
+  auto again = dir->write_file("a", "second", 0600, std::nullopt, 0, false);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == Errc::kConflict);
+  CHECK(slurp(t.path + "/out/a") == "first");
+  REQUIRE(dir->write_file("a", "second", 0600, std::nullopt, 0, true));
+  CHECK(slurp(t.path + "/out/a") == "second");
+
+  // A planted symlink: refused without replace; with it the link itself is
+  // replaced and its target is untouched.
+  { std::ofstream(t.path + "/target") << "precious"; }
+  REQUIRE(symlink("../target", (t.path + "/out/b").c_str()) == 0);
+  CHECK(dir->exists("b"));
+  auto planted = dir->write_file("b", "record", 0600, std::nullopt, 0, false);
+  REQUIRE_FALSE(planted);
+  CHECK(planted.error().code == Errc::kConflict);
+  REQUIRE(dir->write_file("b", "record", 0600, 1700000000, 5, true));
+  CHECK(slurp(t.path + "/target") == "precious");
+  struct stat lst {};
+  REQUIRE(lstat((t.path + "/out/b").c_str(), &lst) == 0);
+  CHECK(S_ISREG(lst.st_mode));
+  CHECK((lst.st_mode & 0777) == 0600);
+  CHECK(lst.st_mtim.tv_sec == 1700000000);
+  CHECK(lst.st_mtim.tv_nsec == 5);
+
+  // Nothing else is left in the directory (no temporaries).
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(t.path + "/out")) ++n;
+  CHECK(n == 2);
+  REQUIRE(dir->remove("a"));
+  CHECK_FALSE(dir->exists("a"));
+
+  CHECK_FALSE(dir->write_file("../escape", "x", 0600, std::nullopt, 0, true));
+  { std::ofstream(t.path + "/file") << "x"; }
+  auto notdir = io::OutputDir::open(t.path + "/file");
+  REQUIRE_FALSE(notdir);
+  CHECK(notdir.error().code == Errc::kInvalidArgument);
+}
