@@ -207,7 +207,8 @@ Result<PrbLayout> prb_layout(const VmcoreInfo& vi) {
   if (l.info_caller != l.info_len + 4)
     return make_error(Errc::kUnsupported,
                       "vmcore: printk_info has no facility/level bytes after text_len");
-  if (l.desc_size > 256 || l.info_size > 1024 || l.desc_sv + l.long_bytes > l.desc_size ||
+  if (l.desc_size > kMaxDescSize || l.info_size > kMaxInfoSize ||
+      l.desc_sv + l.long_bytes > l.desc_size ||
       l.desc_lpos + l.lpos_next + l.long_bytes > l.desc_size || l.info_caller + 4 > l.info_size ||
       l.info_seq + 8 > l.info_size || l.info_ts + 8 > l.info_size)
     return core_error("VMCOREINFO offsets lie outside their structs", 0);

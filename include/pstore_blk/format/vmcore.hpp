@@ -107,8 +107,14 @@ struct PrintkLog {
 };
 
 /// Limits that keep a hostile core file from costing unbounded memory.
-inline constexpr unsigned kMaxDescBits = 24;  ///< 16 M descriptors
-inline constexpr unsigned kMaxDataBits = 28;  ///< 256 MiB text ring
+/// The largest ring CONFIG_LOG_BUF_SHIFT allows (25: 32 MiB of text, and
+/// 2^(25 - PRB_AVGBITS 5) descriptors); Debian's 17 gives 128 KiB and 4096.
+/// With the struct sizes capped (prb_desc <= 64, printk_info <= 128 bytes;
+/// 24 and 88 on x86_64) a core costs at most 224 MiB to read.
+inline constexpr unsigned kMaxDescBits = 20;
+inline constexpr unsigned kMaxDataBits = 25;
+inline constexpr std::size_t kMaxDescSize = 64;
+inline constexpr std::size_t kMaxInfoSize = 128;
 
 /// Reads the ring buffer `prb` points to.
 Result<PrintkLog> read_printk_log(const ReadAt& read, const ElfCore& core);

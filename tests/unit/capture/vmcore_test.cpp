@@ -293,6 +293,16 @@ TEST_CASE("hostile cores fail with a reason", "[capture][vmcore]") {
   }
 }
 
+TEST_CASE("struct sizes beyond the caps are refused before reading", "[capture][vmcore]") {
+  Layout l = Layout::v6_1();
+  l.info_size = kMaxInfoSize + 8;
+  CoreBuilder b(l);
+  b.fill(sample(), 0);
+  auto log = read_log(b.core());
+  REQUIRE_FALSE(log);
+  CHECK(log.error().code == psb::Errc::kFormat);
+}
+
 TEST_CASE("a text_len longer than its block is no record", "[capture][vmcore]") {
   CoreBuilder b(Layout::v6_1());
   b.fill(sample(), 0);
