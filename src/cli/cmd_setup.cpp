@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cctype>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -16,6 +15,7 @@
 #include "cli/commands.hpp"
 #include "cli/provision.hpp"
 #include "pstore_blk/cli/app.hpp"
+#include "pstore_blk/device/naming.hpp"
 #include "pstore_blk/device/partition.hpp"
 #include "pstore_blk/sysconf/config.hpp"
 #include "pstore_blk/sysconf/runner.hpp"
@@ -67,6 +67,35 @@ bool wait_for(const std::string& path, int seconds) {
   return false;
 }
 
+// Frees the pstore slot a loaded rival module holds: through its runtime
+// switch where it has one (efi_pstore's pstore_disable: on 6.12 writing Y
+// unregisters it), else, or when the backend is still held afterwards (6.1
+// reads the parameter only at module init), with rmmod.
+int release_slot(const RivalBackend& r, Runner& run) {
+  if (!r.runtime_switch.empty()) {
+    const std::vector<std::string> c = {"sh", "-c", "echo Y > " + r.runtime_switch};
+    std::cout << "running: " << command_line(c) << "\n";
+    auto res = run.run(c);
+    if (!res) return report(res.error());
+    RootFs live("/");
+    if (res->status == 0 && probe_system(live, "").active_backend() != r.backend_name) {
+      std::cout << r.module << " released the pstore backend\n";
+      return kExitOk;
+    }
+    std::cout << r.module << " still holds the pstore backend; unloading it\n";
+  }
+  const std::vector<std::string> c = {"rmmod", r.module};
+  std::cout << "running: " << command_line(c) << "\n";
+  auto res = run.run(c);
+  if (!res) return report(res.error());
+  if (res->status != 0) {
+    warn("'" + command_line(c) + "' failed (exit " + std::to_string(res->status) +
+         "): " + res->output);
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
 // --now: load pstore_blk with the options just written and read back what
 // the kernel says (FORMAT.md 8.4 line 6, DEBIAN-NOTES.md --now).
 int activate_now(const SystemFacts& sf, const SetupPlan& plan, Runner& run) {
@@ -80,21 +109,19 @@ int activate_now(const SystemFacts& sf, const SetupPlan& plan, Runner& run) {
     std::cout << "pstore_blk is already attached to " << plan.by_partuuid() << "\n";
     return kExitOk;
   }
-  std::vector<std::vector<std::string>> cmds;
   const std::string active = sf.active_backend();
   if (!active.empty() && active != "pstore_blk") {
-    bool modular = false;
+    const RivalBackend* holder = nullptr;
     for (const auto& r : sf.rivals)
-      if (r.backend_name == active && r.build == Build::kModule && r.loaded) {
-        modular = true;
-        cmds.push_back({"rmmod", r.module});
-      }
-    if (!modular) {
+      if (r.backend_name == active && r.build == Build::kModule && r.loaded) holder = &r;
+    if (!holder) {
       warn("backend '" + active +
            "' is built in and holds pstore; pstore_blk takes over after a reboot, skipping --now.");
       return kExitFailure;
     }
+    if (int rc = release_slot(*holder, run); rc != kExitOk) return rc;
   }
+  std::vector<std::vector<std::string>> cmds;
   if (sf.pstore_blk.loaded) cmds.push_back({"rmmod", "pstore_blk"});
   cmds.push_back({"modprobe", "pstore_blk"});
   for (const auto& c : cmds) {
@@ -104,6 +131,11 @@ int activate_now(const SystemFacts& sf, const SetupPlan& plan, Runner& run) {
     if (r->status != 0) {
       warn("'" + command_line(c) + "' failed (exit " + std::to_string(r->status) +
            "): " + r->output);
+      RootFs live("/");
+      auto refusal = find_backend_refusal(read_kernel_log(live));
+      if (refusal && refusal->refused == "pstore_blk")
+        warn("the kernel refused pstore_blk because another backend holds the pstore slot: " +
+             refusal->line);
       return kExitFailure;
     }
   }
@@ -323,8 +355,7 @@ int run_setup(const SetupArgs& a) {
     (void)run.run({"udevadm", "settle", "--timeout=10"});
     const std::string link = plan.by_partuuid();
     const std::string& d = step.disk;
-    const std::string node = d + (std::isdigit(static_cast<unsigned char>(d.back())) ? "p" : "") +
-                             std::to_string(step.part.number);
+    const std::string node = device::partition_node(d, static_cast<int>(step.part.number));
     if (wait_for(link, 5)) {
       wipe_path = link;
       wipe_off = 0;

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <cctype>
+#include <cerrno>
 #include <iostream>
 
 #include "pstore_blk/cli/app.hpp"
@@ -67,6 +68,9 @@ void print_facts(const SystemFacts& sf) {
   if (sf.panic_on_oops) row("panic_on_oops", "1 (an oops becomes a panic)");
   std::cout << "Backend\n";
   row("registered", sf.active_backend().empty() ? "none" : sf.active_backend());
+  if (sf.refusal)
+    row("refused", fmt::format("{} ({}): {}", sf.refusal->refused,
+                               sf.refusal->error == EBUSY ? "EBUSY" : "EPERM", sf.refusal->line));
   if (!sf.compress.empty()) row("compress", sf.compress);
   for (const auto& r : sf.rivals)
     row(r.module,
@@ -170,7 +174,14 @@ nlohmann::ordered_json facts_json(const SystemFacts& sf) {
                            {"loaded", r.loaded},
                            {"will_register", r.will_register},
                            {"disabled", r.disabled},
+                           {"runtime_switch", r.runtime_switch},
                            {"why", r.why}});
+  j["refusal"] = nlohmann::ordered_json(nullptr);
+  if (sf.refusal)
+    j["refusal"] = {{"refused", sf.refusal->refused},
+                    {"holder", sf.refusal->holder},
+                    {"errno", sf.refusal->error == EBUSY ? "EBUSY" : "EPERM"},
+                    {"line", sf.refusal->line}};
   j["efi_firmware"] = sf.efi_firmware;
   j["pstore_mounted"] = sf.pstore_mounted;
   j["pstore_mountpoint"] = sf.pstore_mountpoint;

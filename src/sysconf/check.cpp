@@ -6,30 +6,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 
+#include "pstore_blk/device/naming.hpp"
+
 namespace psb::sysconf {
-
-namespace {
-
-// "/dev/nvme0n1p9" -> {"/dev/nvme0n1", 9}; "/dev/vda3" -> {"/dev/vda", 3}.
-std::optional<std::pair<std::string, int>> split_partition_path(const std::string& path) {
-  std::size_t end = path.size(), i = end;
-  while (i > 0 && std::isdigit(static_cast<unsigned char>(path[i - 1]))) --i;
-  if (i == end || i == 0) return std::nullopt;
-  int n = std::atoi(path.c_str() + i);
-  std::string base = path.substr(0, i);
-  if (!base.empty() && base.back() == 'p' && base.size() >= 2 &&
-      std::isdigit(static_cast<unsigned char>(base[base.size() - 2])))
-    base.pop_back();
-  else if (!base.empty() && std::isdigit(static_cast<unsigned char>(base.back())))
-    return std::nullopt;
-  return std::make_pair(base, n);
-}
-
-}  // namespace
 
 Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
                                   std::optional<int> image_partition, long kmsg_kib) {
@@ -37,7 +20,7 @@ Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
   r.facts = probe_device_facts(live, device);
   if (!r.facts.exists) {
     // A partition that does not exist yet: /dev/vda3 on /dev/vda.
-    auto split = split_partition_path(device);
+    auto split = device::split_partition_node(device);
     struct stat st;
     if (!split || ::stat(split->first.c_str(), &st) != 0 || !S_ISBLK(st.st_mode))
       return make_error(Errc::kNotFound, "'" + device + "' does not exist");
@@ -198,6 +181,9 @@ std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, co
   } else if (!active.empty() && active != "pstore_blk") {
     oops.reason =
         "backend '" + active + "' holds the single pstore slot; oopses go there, not to pstore_blk";
+    if (sf.refusal && sf.refusal->refused == "pstore_blk")
+      oops.reason += std::string("; the kernel refused pstore_blk (") +
+                     (sf.refusal->error == EBUSY ? "EBUSY" : "EPERM") + "): " + sf.refusal->line;
     const RivalBackend* holder = nullptr;
     for (const auto& r : sf.rivals)
       if (r.backend_name == active) holder = &r;

@@ -77,6 +77,25 @@ Result<void> decide_mode(const SystemFacts& sf, SetupPlan& plan) {
   }
   if (sf.pstore.build == Build::kAbsent)
     return make_error(Errc::kUnsupported, "this kernel has no pstore (CONFIG_PSTORE is not set)");
+  // Zones only for front-ends the kernel has: Debian's 6.1 and 6.12 build
+  // neither PSTORE_CONSOLE, PSTORE_PMSG nor PSTORE_FTRACE, and pstore_zone
+  // would reserve the space without ever writing it. An explicit 0 is dropped
+  // rather than written. Without a kernel config nothing can be told.
+  struct Front {
+    std::optional<long>& kib;
+    bool built;
+    const char *symbol, *option;
+  };
+  for (Front f :
+       {Front{plan.pmsg_kib, sf.has_pmsg, "CONFIG_PSTORE_PMSG", "--pmsg-size"},
+        Front{plan.console_kib, sf.has_console, "CONFIG_PSTORE_CONSOLE", "--console-size"},
+        Front{plan.ftrace_kib, sf.has_ftrace, "CONFIG_PSTORE_FTRACE", "--ftrace-size"}}) {
+    if (!f.kib || f.built || sf.config_source.empty()) continue;
+    if (*f.kib > 0)
+      return make_error(Errc::kUnsupported, std::string(f.option) + " needs " + f.symbol +
+                                                ", which is not set in " + sf.config_source);
+    f.kib.reset();
+  }
   plan.best_effort = sf.needs_best_effort();
   plan.disable_efi_pstore_module = false;
   plan.backend_on_cmdline = false;

@@ -4,12 +4,11 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-
-#include <climits>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <sstream>
 
@@ -206,6 +205,13 @@ void probe_rivals(const RootFs& fs, SystemFacts& sf) {
     const bool live_on = live != m.params.end() && truthy(live->second);
     r.disabled = others || live_on || us;
     r.disabled_by_setup = us && !others;
+    // The name it holds the slot under now wins over the version guess.
+    if (active == "efi" || active == "efi_pstore") r.backend_name = active;
+    const std::string sw = "/sys/module/efi_pstore/parameters/pstore_disable";
+    struct stat swst;
+    if (r.loaded && r.build == Build::kModule && ::stat(fs.host_path(sw).c_str(), &swst) == 0 &&
+        (swst.st_mode & 0222) != 0)
+      r.runtime_switch = sw;
     if (active == "efi" || active == "efi_pstore") {
       r.will_register = true;
       r.why = "it holds the backend now";
@@ -396,7 +402,41 @@ SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log) {
   std::string line;
   while (std::getline(in, line))
     if (line.find("pstore") != std::string::npos) sf.log_lines.push_back(line);
+  sf.refusal = find_backend_refusal(kernel_log);
   return sf;
+}
+
+std::optional<BackendRefusal> find_backend_refusal(const std::string& kernel_log) {
+  // The two wordings of fs/pstore/platform.c's pstore_register().
+  static const std::string k61 = "pstore: ignoring unexpected backend '";
+  static const std::string k62 = "pstore: backend '";
+  static const std::string k62mid = "' already in use: ignoring '";
+  std::optional<BackendRefusal> last;
+  std::istringstream in(kernel_log);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    BackendRefusal r;
+    std::size_t name_at = std::string::npos;
+    if (auto p = line.find(k61); p != std::string::npos) {
+      name_at = p + k61.size();
+      r.error = EPERM;
+    } else if (auto q = line.find(k62); q != std::string::npos) {
+      auto mid = line.find(k62mid, q + k62.size());
+      if (mid == std::string::npos) continue;
+      r.holder = line.substr(q + k62.size(), mid - q - k62.size());
+      name_at = mid + k62mid.size();
+      r.error = EBUSY;
+    } else {
+      continue;
+    }
+    auto end = line.find('\'', name_at);
+    if (end == std::string::npos) continue;
+    r.refused = line.substr(name_at, end - name_at);
+    r.line = line;
+    last = r;
+  }
+  return last;
 }
 
 std::string read_kernel_log(const RootFs& fs) {

@@ -48,7 +48,28 @@ struct RivalBackend {
   /// disabling it, or the next boot hands the slot back to it.
   bool disabled_by_setup = false;
   std::string why;  ///< why it will (not) register
+  /// A writable module parameter that may free the slot at run time:
+  /// efi_pstore's pstore_disable (mode 0644). On 6.12 writing Y unregisters
+  /// efi_pstore at once; 6.1 has the same 0644 parameter but reads it only at
+  /// module init, so callers check the backend afterwards and fall back to
+  /// rmmod. Empty when the parameter is missing or read-only.
+  std::string runtime_switch;
 };
+
+/// The pstore core refused a backend because another holds the single slot
+/// (fs/pstore/platform.c, pstore_register). Linux 6.1 logs "pstore: ignoring
+/// unexpected backend '<refused>'" and fails with EPERM; 6.2 and later log
+/// "pstore: backend '<holder>' already in use: ignoring '<refused>'" and fail
+/// with EBUSY.
+struct BackendRefusal {
+  std::string refused;  ///< pstore_blk
+  std::string holder;   ///< the backend that kept the slot ("" when 6.1 does not say)
+  int error = 0;        ///< EPERM (6.1) or EBUSY (>= 6.2)
+  std::string line;     ///< the kernel's log line
+};
+
+/// The last refusal in `kernel_log` (dmesg text), if any.
+std::optional<BackendRefusal> find_backend_refusal(const std::string& kernel_log);
 
 struct SystemFacts {
   std::string root;
@@ -77,7 +98,8 @@ struct SystemFacts {
   Bootloader bootloader = Bootloader::kUnknown;
   std::string bootloader_why;
 
-  std::vector<std::string> log_lines;  ///< kernel log lines mentioning pstore
+  std::vector<std::string> log_lines;     ///< kernel log lines mentioning pstore
+  std::optional<BackendRefusal> refusal;  ///< pstore_blk refused since boot (kernel log)
   /// blkdev= configured for the next boot (modprobe.d options, or
   /// pstore_blk.blkdev= in /etc/kernel/cmdline or the GRUB drop-in), and where.
   std::string configured_blkdev;

@@ -85,7 +85,8 @@ TEST_CASE("efi-pstore-holds-backend: efi won the race", "[sysconf][check]") {
   // efi_pstore enabled: the next boot is no better, and check says so.
   CHECK(verdict(v, "oops").reason ==
         "backend 'efi' holds the single pstore slot; oopses go there, not to pstore_blk; "
-        "pstore_blk is configured (modprobe.d) for "
+        "the kernel refused pstore_blk (EPERM): [    3.402230] pstore: ignoring unexpected "
+        "backend 'pstore_blk'; pstore_blk is configured (modprobe.d) for "
         "/dev/disk/by-partuuid/5053422d-0002-4000-8000-000000000007, but 'efi' takes the slot "
         "again at the next boot: run `pstore-blk setup DEVICE`");
 
