@@ -15,6 +15,7 @@
 #include "pstore_blk/device/probe.hpp"
 #include "pstore_blk/io/output_dir.hpp"
 #include "pstore_blk/io/reader.hpp"
+#include "pstore_blk/io/symbols.hpp"
 
 namespace psb::cli {
 
@@ -98,13 +99,9 @@ Result<Session> open_session(const ReadArgs& a) {
   s.opts.layout = {a.kmsg_kib, a.pmsg_kib, a.console_kib, a.ftrace_kib, a.cpus};
   s.opts.include_erased = a.include_erased;
   if (!a.system_map.empty()) {
-    std::ifstream in(a.system_map, std::ios::binary);
-    if (!in) return make_sys_error("Failed to open '" + a.system_map + "'", errno);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    s.symbols = format::SymbolTable::parse(ss.str());
-    if (s.symbols->size() == 0)
-      return make_error(Errc::kInvalidArgument, "'" + a.system_map + "' holds no text symbols");
+    auto syms = io::load_symbol_file(a.system_map);
+    if (!syms) return syms.error();
+    s.symbols = std::move(*syms);
   }
   auto area = device::open_pstore_area(a.source, a.partition);
   if (!area) return area.error();
@@ -175,7 +172,7 @@ nlohmann::ordered_json record_json(const Record& r, std::size_t size) {
   j["compressed"] = r.compressed;
   j["size"] = size;
   j["erased"] = r.erased;
-  j["salvaged_size"] = r.salvaged.size();
+  j["salvaged_size"] = r.salvaged_size;
   j["detail"] =
       r.detail.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.detail);
   return j;
@@ -247,9 +244,12 @@ std::vector<std::string> record_cells(const Record& r, std::size_t size) {
           r.detail.empty() ? "-" : r.detail};
 }
 
-nlohmann::ordered_json list_json(const Session& s, const io::ScanSummary& sum,
-                                 nlohmann::ordered_json records, std::size_t bad,
-                                 std::size_t erased_hidden) {
+// The list document as dump(2) prints it, with the records spliced in from
+// their own dump(2) text.
+std::string list_json(const Session& s, const io::ScanSummary& sum,
+                      const std::vector<std::string>& records, std::size_t bad,
+                      std::size_t erased_hidden) {
+  static const std::string kSlot = "\"@records@\"";
   nlohmann::ordered_json j;
   nlohmann::ordered_json src;
   src["path"] = s.area.file->name();
@@ -276,7 +276,7 @@ nlohmann::ordered_json list_json(const Session& s, const io::ScanSummary& sum,
   j["abi"] = {{"name", std::string(sum.abi.name)}, {"forced", sum.abi_forced}};
   j["notes"] = sum.notes;
   const std::size_t nrec = records.size();
-  j["records"] = std::move(records);
+  j["records"] = "@records@";
   j["damaged_zones"] = nlohmann::ordered_json::array();
   for (const auto& z : sum.zones) {
     if (!damaged(z.state)) continue;
@@ -290,7 +290,23 @@ nlohmann::ordered_json list_json(const Session& s, const io::ScanSummary& sum,
                   {"records", nrec},
                   {"damaged", bad},
                   {"erased_not_shown", erased_hidden}};
-  return j;
+  std::string doc = j.dump(2);
+  std::string list = "[]";
+  if (!records.empty()) {
+    list = "[\n";
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      // Each record one level deeper: 4 more spaces on every line.
+      list += "    ";
+      for (char c : records[i]) {
+        list += c;
+        if (c == '\n') list += "    ";
+      }
+      list += i + 1 < records.size() ? ",\n" : "\n";
+    }
+    list += "  ]";
+  }
+  doc.replace(doc.find(kSlot), kSlot.size(), list);
+  return doc;
 }
 
 int run_list(const ReadArgs& a) {
@@ -300,15 +316,19 @@ int run_list(const ReadArgs& a) {
   if (!s) return fail(s.error());
   if (s->symbols) s->opts.symbols = &*s->symbols;
   TableWriter table(kListColumns, std::move(*cols), a.style);
-  nlohmann::ordered_json records = nlohmann::ordered_json::array();
+  // JSON records are kept as their text (a few hundred bytes each, at most
+  // one per zone), never as a JSON tree.
+  std::vector<std::string> records;
   std::size_t rows = 0;
-  // Rows are printed as the records come: only sizes are kept, never content.
+  // Rows are printed as the records come: each record is inflated into a
+  // bounded buffer only to learn its size; nothing of it is kept.
+  s->opts.keep_content = false;
   auto sum = io::scan_partition(s->area.source(), s->opts, [&](Record&& r) {
     if (rows++ == 0 && !a.json) table.header();
     if (a.json)
-      records.push_back(record_json(r, r.content.size()));
+      records.push_back(record_json(r, r.size).dump(2));
     else
-      table.row(record_cells(r, r.content.size()));
+      table.row(record_cells(r, r.size));
   });
   if (!sum) return fail(sum.error());
   if (a.verbose) print_verbose(*s, *sum);
@@ -318,7 +338,7 @@ int run_list(const ReadArgs& a) {
   const std::size_t bad = report_damage(*s, *sum, a.json);
   const std::size_t hidden = erased_not_shown(*sum, a.include_erased);
   if (a.json) {
-    write_stdout(list_json(*s, *sum, std::move(records), bad, hidden).dump(2) + "\n");
+    write_stdout(list_json(*s, *sum, records, bad, hidden) + "\n");
   } else {
     if (rows == 0) table.header();
     if (rows == 0 && *empty == EmptyScan::kHasData) warn(s->area.source().name() + ": No records.");
@@ -333,12 +353,32 @@ int run_show(const ReadArgs& a) {
   auto s = open_session(b);
   if (!s) return fail(s.error());
   if (s->symbols) s->opts.symbols = &*s->symbols;
+  // The record streams to stdout; its final name (.enc.z when it does not
+  // inflate) is known once it has been inflated into a bounded buffer.
   std::optional<Record> found;
-  auto sum = io::scan_partition(s->area.source(), s->opts, [&](Record&& r) {
-    if (!found && (r.name == a.name || (r.erased && r.name == a.name + ".erased")))
-      found = std::move(r);
+  std::optional<Error> read_error;
+  auto matches = [&](const Record& r) {
+    return r.name == a.name || (r.erased && r.name == a.name + ".erased");
+  };
+  auto to_stdout = [](std::string_view bytes) { return write_stdout(bytes); };
+  auto discard = [](std::string_view) { return true; };
+  auto sum = io::scan_records(s->area.source(), s->opts, [&](io::RecordStream& rs) {
+    if (found || read_error) return;
+    const std::string base = format::record_name(rs.record().type, rs.record().id, false, false);
+    if (a.name.rfind(base, 0) != 0) return;
+    auto out = rs.decode(discard);
+    if (!out) return void(read_error = out.error());
+    if (!matches(rs.record())) return;
+    found = rs.record();
+    const bool as_stored = found->compressed && !found->decompressed;
+    if (as_stored) {
+      if (auto n = rs.stored(to_stdout); !n) read_error = n.error();
+    } else if (auto d = rs.decode(to_stdout); !d) {
+      read_error = d.error();
+    }
   });
   if (!sum) return fail(sum.error());
+  if (read_error) return fail(*read_error);
   auto empty = explain_empty_scan(s->area.source(), *sum);
   if (!empty) return fail(empty.error());
   if (*empty == EmptyScan::kNoZoneData) return kExitFailure;
@@ -347,7 +387,6 @@ int run_show(const ReadArgs& a) {
                      s->area.source().name(), a.name));
     return kExitFailure;
   }
-  write_stdout(found->content);
   if (found->state != ZoneState::kOk && !found->erased) {
     warn(fmt::format("{}: {}: {}", s->area.source().name(), found->name, found->detail));
     return kExitFailure;
@@ -365,14 +404,15 @@ struct Extractor {
   std::vector<std::string> written, clashes;
   std::optional<Error> error;
 
-  void put(const std::string& name, std::string_view content, std::optional<std::int64_t> sec,
-           std::int64_t nsec) {
+  void put(const std::string& name, io::OutputFile& f, std::optional<format::FileTime> t) {
     if (error) return;
     if (!clashes.empty()) {
       if (out.exists(name)) clashes.push_back(name);
       return;
     }
-    auto w = out.write_file(name, content, 0600, sec, nsec, force);
+    std::optional<std::int64_t> sec;
+    if (t) sec = t->sec;
+    auto w = f.commit(name, 0600, sec, t ? t->nsec : 0, force);
     if (w) {
       written.push_back(name);
     } else if (w.error().code == Errc::kConflict) {
@@ -382,17 +422,24 @@ struct Extractor {
     }
   }
 
-  void record(const Record& r) {
-    std::optional<std::int64_t> sec;
-    std::int64_t nsec = 0;
-    if (auto t = format::record_mtime(r)) {
-      sec = t->sec;
-      nsec = t->nsec;
-    }
-    put(r.name, r.content, sec, nsec);
-    if (!r.salvaged.empty()) {
-      put(format::salvaged_name(r), r.salvaged, sec, nsec);
-    }
+  // Streams the record into a file as it inflates. A payload that does not
+  // inflate is the kernel's .enc.z (its stored bytes); what did inflate is
+  // kept beside it as .salvaged.
+  void record(io::RecordStream& rs) {
+    if (error) return;
+    auto f = out.create();
+    if (!f) return void(error = f.error());
+    auto o = rs.decode([&](std::string_view b) { return f->write(b); });
+    if (!o) return void(error = o.error());
+    const Record& r = rs.record();
+    const auto t = format::record_mtime(r);
+    if (!(r.compressed && !r.decompressed)) return put(r.name, *f, t);
+    auto g = out.create();
+    if (!g) return void(error = g.error());
+    if (auto n = rs.stored([&](std::string_view b) { return g->write(b); }); !n)
+      return void(error = n.error());
+    put(r.name, *g, t);
+    if (r.salvaged_size) put(format::salvaged_name(r), *f, t);
   }
 
   // Takes back what this run wrote once it has to refuse.
@@ -409,7 +456,8 @@ int run_extract(const ReadArgs& a) {
   auto dir = io::OutputDir::open(a.output_dir);
   if (!dir) return fail(dir.error());
   Extractor ex{*dir, a.force, {}, {}, {}};
-  auto sum = io::scan_partition(s->area.source(), s->opts, [&](Record&& r) { ex.record(r); });
+  auto sum =
+      io::scan_records(s->area.source(), s->opts, [&](io::RecordStream& rs) { ex.record(rs); });
   if (!sum || ex.error || !ex.clashes.empty()) ex.roll_back();
   if (!sum) return fail(sum.error());
   if (ex.error) return fail(*ex.error);

@@ -75,31 +75,37 @@ SymbolTable SymbolTable::parse(std::string_view text) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t nl = text.find('\n', pos);
-    std::string_view line =
-        text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    t.add_line(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
-    // ADDRESS TYPE NAME
-    std::size_t a = line.find(' ');
-    if (a == std::string_view::npos || a + 3 > line.size()) continue;
-    std::string addr_s(line.substr(0, a));
-    char type = line[a + 1];
-    if (line[a + 2] != ' ') continue;
-    std::string_view name = line.substr(a + 3);
-    if (auto tab = name.find_first_of(" \t"); tab != std::string_view::npos)
-      name = name.substr(0, tab);
-    // Only text symbols are in kallsyms without KALLSYMS_ALL; absolute
-    // ('a'/'A') and data symbols would break symbol sizes.
-    if (!(type == 't' || type == 'T' || type == 'w' || type == 'W')) continue;
-    char* end = nullptr;
-    std::uint64_t addr = std::strtoull(addr_s.c_str(), &end, 16);
-    if (end == addr_s.c_str() || *end != '\0' || name.empty()) continue;
-    t.syms_.push_back({addr, std::string(name), kallsyms_rank(type, name)});
   }
-  std::stable_sort(t.syms_.begin(), t.syms_.end(), [](const Entry& x, const Entry& y) {
+  t.finish();
+  return t;
+}
+
+void SymbolTable::add_line(std::string_view line) {
+  // ADDRESS TYPE NAME
+  std::size_t a = line.find(' ');
+  if (a == std::string_view::npos || a + 3 > line.size() || a > 16) return;
+  std::string addr_s(line.substr(0, a));
+  char type = line[a + 1];
+  if (line[a + 2] != ' ') return;
+  std::string_view name = line.substr(a + 3);
+  if (auto tab = name.find_first_of(" \t"); tab != std::string_view::npos)
+    name = name.substr(0, tab);
+  // Only text symbols are in kallsyms without KALLSYMS_ALL; absolute
+  // ('a'/'A') and data symbols would break symbol sizes.
+  if (!(type == 't' || type == 'T' || type == 'w' || type == 'W')) return;
+  char* end = nullptr;
+  std::uint64_t addr = std::strtoull(addr_s.c_str(), &end, 16);
+  if (end == addr_s.c_str() || *end != '\0' || name.empty()) return;
+  syms_.push_back({addr, std::string(name), kallsyms_rank(type, name)});
+}
+
+void SymbolTable::finish() {
+  std::stable_sort(syms_.begin(), syms_.end(), [](const Entry& x, const Entry& y) {
     if (x.addr != y.addr) return x.addr < y.addr;
     return x.rank < y.rank;
   });
-  return t;
 }
 
 std::optional<Symbol> SymbolTable::lookup(std::uint64_t addr) const {

@@ -13,7 +13,9 @@
 namespace psb::io {
 
 Result<std::unique_ptr<FileSource>> FileSource::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused
+  // below like every source that is neither a file nor a block device.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     Error e = make_sys_error("Failed to open '" + path + "'", errno);
     if (errno == ENOENT) e.code = Errc::kNotFound;
@@ -38,9 +40,16 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const std::string& path) {
     size = static_cast<std::uint64_t>(st.st_size);
   } else {
     ::close(fd);
-    return make_error(Errc::kInvalidArgument,
-                      "'" + path + "' is neither a regular file nor a block device");
+    const char* kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISDIR(st.st_mode)  ? "a directory"
+                                              : "not a regular file";
+    return make_error(Errc::kInvalidArgument, "'" + path + "' is " + kind +
+                                                  ": only a regular file or a block device "
+                                                  "can be read");
   }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   return std::unique_ptr<FileSource>(new FileSource(path, fd, size, blk));
 }
 

@@ -64,40 +64,80 @@ bool OutputDir::exists(std::string_view name) const {
   return ::fstatat(fd_, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-Result<void> OutputDir::write_file(std::string_view name, std::string_view content, unsigned mode,
-                                   std::optional<std::int64_t> mtime_sec, std::int64_t mtime_nsec,
-                                   bool replace) {
-  if (name.empty() || name.find('/') != std::string_view::npos || name == "." || name == "..")
-    return make_error(Errc::kInvalidArgument,
-                      "refusing to write a file named '" + std::string(name) + "'");
-  const std::string target = path_ + "/" + std::string(name);
-  const std::string tmp = "." + std::string(name) + ".tmp" + std::to_string(getpid());
+namespace {
+
+bool valid_name(std::string_view name) {
+  return !(name.empty() || name.find('/') != std::string_view::npos || name == "." || name == "..");
+}
+
+}  // namespace
+
+Result<OutputFile> OutputDir::create() {
+  static unsigned serial = 0;
+  const std::string tmp =
+      ".psb-" + std::to_string(getpid()) + "-" + std::to_string(serial++) + ".tmp";
   int fd = ::openat(fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return make_sys_error("Failed to create '" + path_ + "/" + tmp + "'", errno);
-  if (auto w = write_all(fd, content, target); !w) return abandon(fd_, fd, tmp, w.error());
+  return OutputFile(*this, tmp, fd);
+}
+
+OutputFile::~OutputFile() {
+  if (fd_ >= 0) (void)abandon(dir_->fd_, fd_, tmp_, Error{});
+}
+
+bool OutputFile::write(std::string_view bytes) {
+  if (error_) return false;
+  if (auto w = write_all(fd_, bytes, dir_->path_ + "/" + tmp_); !w) error_ = w.error();
+  return !error_;
+}
+
+Result<void> OutputFile::commit(std::string_view name, unsigned mode,
+                                std::optional<std::int64_t> mtime_sec, std::int64_t mtime_nsec,
+                                bool replace) {
+  const int dfd = dir_->fd_;
+  const int fd = fd_;
+  fd_ = -1;
+  const std::string target = dir_->path_ + "/" + std::string(name);
+  if (!valid_name(name))
+    return abandon(dfd, fd, tmp_,
+                   make_error(Errc::kInvalidArgument,
+                              "refusing to write a file named '" + std::string(name) + "'"));
+  if (error_) return abandon(dfd, fd, tmp_, *error_);
   if (fchmod(fd, static_cast<mode_t>(mode)) != 0)
-    return abandon(fd_, fd, tmp, make_sys_error("Failed to chmod '" + target + "'", errno));
+    return abandon(dfd, fd, tmp_, make_sys_error("Failed to chmod '" + target + "'", errno));
   if (mtime_sec) {
     struct timespec ts[2];
     ts[0].tv_sec = static_cast<time_t>(*mtime_sec);
     ts[0].tv_nsec = static_cast<long>(mtime_nsec);
     ts[1] = ts[0];
     if (futimens(fd, ts) != 0)
-      return abandon(fd_, fd, tmp,
+      return abandon(dfd, fd, tmp_,
                      make_sys_error("Failed to set the time of '" + target + "'", errno));
   }
   if (::close(fd) != 0)
-    return abandon(fd_, -1, tmp, make_sys_error("Failed to write '" + target + "'", errno));
+    return abandon(dfd, -1, tmp_, make_sys_error("Failed to write '" + target + "'", errno));
   const std::string n(name);
-  const int rc = replace ? ::renameat(fd_, tmp.c_str(), fd_, n.c_str())
-                         : rename_noreplace(fd_, tmp.c_str(), n.c_str());
+  const int rc = replace ? ::renameat(dfd, tmp_.c_str(), dfd, n.c_str())
+                         : rename_noreplace(dfd, tmp_.c_str(), n.c_str());
   if (rc != 0) {
     const int err = errno;
     if (err == EEXIST)
-      return abandon(fd_, -1, tmp, make_error(Errc::kConflict, "'" + target + "' exists"));
-    return abandon(fd_, -1, tmp, make_sys_error("Failed to rename to '" + target + "'", err));
+      return abandon(dfd, -1, tmp_, make_error(Errc::kConflict, "'" + target + "' exists"));
+    return abandon(dfd, -1, tmp_, make_sys_error("Failed to rename to '" + target + "'", err));
   }
   return {};
+}
+
+Result<void> OutputDir::write_file(std::string_view name, std::string_view content, unsigned mode,
+                                   std::optional<std::int64_t> mtime_sec, std::int64_t mtime_nsec,
+                                   bool replace) {
+  if (!valid_name(name))
+    return make_error(Errc::kInvalidArgument,
+                      "refusing to write a file named '" + std::string(name) + "'");
+  auto f = create();
+  if (!f) return f.error();
+  f->write(content);
+  return f->commit(name, mode, mtime_sec, mtime_nsec, replace);
 }
 
 Result<void> OutputDir::remove(std::string_view name) {

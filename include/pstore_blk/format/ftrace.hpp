@@ -52,6 +52,10 @@ class SymbolTable {
  public:
   /// Parses "ADDRESS TYPE NAME[ [module]]" lines; unknown lines are skipped.
   static SymbolTable parse(std::string_view text);
+  /// Incremental form for streamed files: add_line() each line (without
+  /// its newline), then finish() once.
+  void add_line(std::string_view line);
+  void finish();
   std::optional<Symbol> lookup(std::uint64_t addr) const;
   std::size_t size() const { return syms_.size(); }
 

@@ -10,6 +10,39 @@
 
 namespace psb::io {
 
+class OutputDir;
+
+/// A file being written into an OutputDir under a temporary name (created
+/// O_EXCL|O_NOFOLLOW, mode 0600); it gets its name, mode and time only at
+/// commit(), so content can stream in before the name is known. Removed
+/// when destroyed uncommitted.
+class OutputFile {
+ public:
+  ~OutputFile();
+  OutputFile(OutputFile&& o) noexcept
+      : dir_(o.dir_), tmp_(std::move(o.tmp_)), fd_(o.fd_), error_(std::move(o.error_)) {
+    o.fd_ = -1;
+  }
+  OutputFile& operator=(OutputFile&&) = delete;
+  OutputFile(const OutputFile&) = delete;
+
+  /// Appends bytes; false once a write failed (commit() then reports it).
+  bool write(std::string_view bytes);
+  /// Names the file `name` (never replacing an existing one without
+  /// `replace`: Errc::kConflict), with `mode` and the mtime if given.
+  Result<void> commit(std::string_view name, unsigned mode, std::optional<std::int64_t> mtime_sec,
+                      std::int64_t mtime_nsec, bool replace);
+
+ private:
+  friend class OutputDir;
+  OutputFile(const OutputDir& dir, std::string tmp, int fd)
+      : dir_(&dir), tmp_(std::move(tmp)), fd_(fd) {}
+  const OutputDir* dir_;
+  std::string tmp_;
+  int fd_ = -1;
+  std::optional<Error> error_;
+};
+
 /// An output directory, opened once: every file is created relative to its
 /// descriptor (openat/renameat), so a path component swapped for a symlink
 /// after opening does not redirect the writes.
@@ -39,10 +72,14 @@ class OutputDir {
                           std::optional<std::int64_t> mtime_sec, std::int64_t mtime_nsec,
                           bool replace);
 
+  /// Starts a file whose content streams in (see OutputFile).
+  Result<OutputFile> create();
+
   /// Removes `name` (a file this run wrote and now takes back).
   Result<void> remove(std::string_view name);
 
  private:
+  friend class OutputFile;
   OutputDir(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
   std::string path_;
   int fd_ = -1;
