@@ -176,9 +176,11 @@ CaptureFacts probe_capture(const RootFs& fs) {
 CaptureFacts with_config_files(CaptureFacts cf,
                                const std::vector<std::pair<std::string, std::string>>& files) {
   for (const auto& [path, content] : files) {
+    // clang < 16 cannot capture a structured binding: capture a reference.
+    const std::string& file = path;
     cf.words.erase(std::remove_if(cf.words.begin(), cf.words.end(),
                                   [&](const ConfigWord& w) {
-                                    return w.where == path || w.where.rfind(path + " (", 0) == 0;
+                                    return w.where == file || w.where.rfind(file + " (", 0) == 0;
                                   }),
                    cf.words.end());
     if (path.rfind("/etc/modprobe.d/", 0) == 0) {
