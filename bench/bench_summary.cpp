@@ -55,6 +55,8 @@ bool run(const std::vector<std::string>& argv, const std::string& out, double& s
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const std::string err = out + ".err";
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   const auto t0 = std::chrono::steady_clock::now();
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, a[0], &fa, nullptr, a.data(), environ);
@@ -143,7 +145,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "pstore-blk summary failed\n");
     return 1;
   }
-  const bool same = read_file(out1) == read_file(outn);
+  // stdout (the table) and stderr (warnings, totals) must both be identical.
+  const bool same =
+      read_file(out1) == read_file(outn) && read_file(out1 + ".err") == read_file(outn + ".err");
   std::printf("summary: %d sources x %zu MiB (%zu records each), median of %d\n", sources,
               kPartition >> 20, kPartition / kZone, repeat);
   std::printf("  --jobs 1   %7.3f s   peak RSS %5.1f MiB\n", t1.median, t1.rss / 1024.0);
