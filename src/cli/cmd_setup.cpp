@@ -38,7 +38,7 @@ struct SetupArgs {
 };
 
 /// Zone area cleared after wiping signatures: pstore/zone never uses more
-/// than 128 MiB (FORMAT.md 8.4, "capping size to 128MiB").
+/// than 128 MiB (docs/FORMAT.md 8.4, "capping size to 128MiB").
 constexpr std::uint64_t kZoneCap = 128ull << 20;
 
 std::string indent(const std::string& text, const char* pad = "    ") {
@@ -97,7 +97,7 @@ int release_slot(const RivalBackend& r, Runner& run) {
 }
 
 // --now: load pstore_blk with the options just written and read back what
-// the kernel says (FORMAT.md 8.4 line 6, DEBIAN-NOTES.md --now).
+// the kernel says (docs/FORMAT.md 8.4 line 4, DEBIAN-NOTES.md --now).
 int activate_now(const SystemFacts& sf, const SetupPlan& plan, Runner& run) {
   if (plan.mode == Mode::kBuiltin) {
     warn(

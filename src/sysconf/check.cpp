@@ -1,4 +1,4 @@
-// Verdict rules. Each reason cites the fact it rests on (FORMAT.md 8.4-8.6):
+// Verdict rules. Each reason cites the fact it rests on (docs/FORMAT.md 8.4-8.6):
 // block devices have no panic_write, console/ftrace need their CONFIG option
 // and a non-zero size, one backend holds the pstore slot.
 #include "pstore_blk/sysconf/check.hpp"
@@ -207,7 +207,7 @@ std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, co
   }
   v.push_back(oops);
 
-  // panic: the block path has no panic_write (FORMAT.md 8.5).
+  // panic: the block path has no panic_write (docs/FORMAT.md 8.5).
   Verdict panic{"panic", false, ""};
   if (!blockers.empty()) {
     panic.reason = blockers.front();

@@ -183,7 +183,7 @@ std::optional<std::string> cmdline_option(const std::string& cmdline, const std:
 void probe_rivals(const RootFs& fs, SystemFacts& sf) {
   const std::string active = sf.active_backend();
   // efi_pstore: drivers/firmware/efi/efi-pstore.c. Backend name "efi" up to
-  // 6.1, "efi_pstore" from 6.2 on (FORMAT.md 8.6).
+  // 6.1, "efi_pstore" from 6.2 on (docs/FORMAT.md 8.6).
   {
     RivalBackend r;
     r.module = "efi_pstore";
