@@ -21,6 +21,9 @@
 #    crashed kernel's own console lines (this checks the /proc/vmcore reader
 #    on a real core). Prints the panic-to-record time.
 #
+# Then the same on Debian 13's 6.12 when the trixie tests have cached it
+# (it says so when they have not).
+#
 # Exit 0: pass; non-zero with a message: failure.
 # Env: PSB_VM_CACHE, PSB_KERNEL_ABI, PSB_BOOT_TIMEOUT, PSB_KEEP_WORK=1,
 #      PSB_CRASHKERNEL (default 192M).
@@ -49,7 +52,23 @@ PSB_SCENARIO=e2e-capture-vmcore
 PSB_KERNEL=stock
 PSB_BLKDEV=/dev/vda2
 PSB_BLK_PARAMS="kmsg_size=64 best_effort=y"
-psb_prepare_kernel
+# use_cached_stock ABI : a stock kernel another script unpacked in the cache
+# (Debian 13's 6.12 comes from the trixie tests), set up like psb_prepare_kernel.
+use_cached_stock() {
+    local m
+    psb_stock_paths "$1"
+    PSB_KERNEL_IMAGE=$PSB_STOCK_KERNEL
+    PSB_KOS=()
+    while read -r m; do
+        PSB_KOS+=("$PSB_STOCK_MODDIR/$m")
+    done < <(psb_module_chain "$PSB_STOCK_MODDIR" "$PSB_STOCK_KREL" virtio_pci virtio_blk pstore_blk)
+}
+
+# run_on_kernel : steps 1-3 with the kernel chosen before; work in $top/<release>.
+top=$work
+run_on_kernel() {
+local work=$top/$PSB_STOCK_KREL m
+mkdir -p "$work"
 disk=$work/disk.img
 xz -dc "$fixture/image.bin.xz" >"$disk"
 
@@ -123,3 +142,14 @@ rec_time=$(awk '$1 == "dmesg-pstore_blk-2" {print $2}' "$exp/list")
 ((rec_time >= t0 && rec_time <= t0 + 3)) \
     || fail "record time $rec_time is not the panic time (sysrq-c at $t0, record on disk at $t1)"
 echo "e2e-capture-vmcore: PASS on $(cat "$work/read/export/info/uname-r"): panic saved by the capture kernel, $PSB_COMPARED file(s) identical to the kernel's /sys/fs/pstore; panic to record on disk: $((t1 - t0)) s (TCG), record time $((rec_time - t0)) s after the panic, crashkernel=${PSB_CRASHKERNEL:-192M}"
+}
+
+psb_prepare_kernel
+run_on_kernel
+trixie=$(find "$PSB_CACHE/stock" -mindepth 1 -maxdepth 1 -name '6.12.*' -printf '%f\n' 2>/dev/null | sort -V | tail -n1)
+if [[ -n $trixie && -f $PSB_CACHE/stock/$trixie/root/lib/modules/$trixie-amd64/modules.dep ]]; then
+    use_cached_stock "$trixie"
+    run_on_kernel
+else
+    echo "e2e-capture-vmcore: Debian 13's 6.12 kernel is not in $PSB_CACHE/stock (the trixie tests fetch it): ran on 6.1 only"
+fi
