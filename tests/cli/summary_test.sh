@@ -129,7 +129,7 @@ fi
 # missing path and an empty directory (warnings keep their order too).
 mkdir -p "$scratch/jobs/empty" "$scratch/jobs/records"
 head -c 70000 /dev/urandom > "$scratch/jobs/junk.img"
-cp "$SRC"/fixtures/kernel/*-ring-reuse/sysfs-pstore/dmesg-* "$scratch/jobs/records/"
+cp "$SRC"/fixtures/kernel/6.1.0-56-amd64-ring-reuse/sysfs-pstore/dmesg-* "$scratch/jobs/records/"
 jobs_args=("$scratch/fleet" "$scratch/jobs/records" "$scratch/jobs/junk.img" "$scratch/missing"
            "$scratch/jobs/empty" "$SRC"/fixtures/kernel/*/sysfs-pstore "$scratch/one.img")
 for mode in "" --json-lines; do
@@ -145,7 +145,10 @@ for mode in "" --json-lines; do
   done
 done
 # junk.img (random bytes) holds no pstore/zone data: warned about, not counted.
-check "--jobs run saw every source" grep -q ' from 109 source(s) ' "$scratch/jt.err"
+# 102 sources from the fleet, the records folder and one.img, plus one per
+# fixture's sysfs-pstore folder.
+n_sysfs=$(find "$SRC"/fixtures/kernel/*/sysfs-pstore -maxdepth 0 -type d | wc -l)
+check "--jobs run saw every source" grep -q " from $((102 + n_sysfs)) source(s) " "$scratch/jt.err"
 check "--jobs run: random data is not a source" grep -q 'junk.img holds no pstore/zone data' "$scratch/jt.err"
 check "--jobs run: warnings for the missing and empty sources" \
   test "$(grep -c -e missing -e empty "$scratch/j1.err")" -eq 2

@@ -33,6 +33,8 @@ psb_need_cmds() {
 }
 
 # psb_apt_download PKG... : download .debs into the cache (no install). Idempotent.
+# PKG or PKG=VERSION. With PSB_APT_SUITE set (e.g. trixie), from that release
+# through psb_suite_apt instead of the host's apt sources.
 psb_apt_download() {
     local dir=$PSB_CACHE/debs pkg have
     mkdir -p "$dir"
@@ -45,12 +47,64 @@ psb_apt_download() {
         if [[ -n $have ]]; then
             continue
         fi
+        if [[ -n ${PSB_APT_SUITE:-} ]]; then
+            psb_log "apt-get download $pkg (from $PSB_APT_SUITE, private apt configuration)"
+            (cd "$dir" && psb_suite_apt "$PSB_APT_SUITE" apt-get download -q "$pkg" >/dev/null) \
+                || psb_die "apt-get download $pkg from $PSB_APT_SUITE failed"
+            continue
+        fi
         psb_log "apt-get download $pkg"
         # _apt cannot write into root's cache: download as is, quietly.
         (cd "$dir" && apt-get download -q "$pkg" >/dev/null 2>&1) \
             || (cd "$dir" && apt-get download "$pkg") \
             || psb_die "apt-get download $pkg failed (is 'apt-get update' done and the Debian registry reachable?)"
     done
+}
+
+# psb_debian_mirror : $PSB_DEBIAN_MIRROR, else the first deb.debian.org/debian-like
+# URI of the host's apt sources, else http://deb.debian.org/debian.
+psb_debian_mirror() {
+    local mirror=${PSB_DEBIAN_MIRROR:-}
+    if [[ -z $mirror ]]; then
+        mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
+            | grep -oE 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -n1 | tr -d ' ' || true)
+    fi
+    printf '%s\n' "${mirror:-http://deb.debian.org/debian}"
+}
+
+# psb_suite_apt SUITE TOOL ARGS... : run apt-get/apt-cache against another
+# Debian release through a PRIVATE configuration: its own sources list
+# (SUITE, SUITE-updates, SUITE-security), state, cache and preferences under
+# $PSB_CACHE/apt/SUITE/, an empty dpkg status. The host's apt sources and
+# state are never read or written (adding another release to them would
+# make apt upgrade the host's own libraries). `psb_suite_apt SUITE update`
+# refreshes the lists; other calls refresh them when older than a day.
+psb_suite_apt() {
+    local suite=$1 tool=$2 d mirror
+    shift 2
+    d=$PSB_CACHE/apt/$suite
+    mirror=$(psb_debian_mirror)
+    mkdir -p "$d"/{state/lists/partial,cache/archives/partial,etc/preferences.d,etc/apt.conf.d}
+    [[ -f $d/state/status ]] || : >"$d/state/status"
+    printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+        "$mirror" "$suite" "$mirror" "$suite-updates" >"$d/etc/sources.list"
+    printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s-security main\n' \
+        "${PSB_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}" "$suite" >>"$d/etc/sources.list"
+    local -a opts=(
+        -o "Dir::Etc::SourceList=$d/etc/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o "Dir::Etc::Preferences=$d/etc/preferences" -o "Dir::Etc::PreferencesParts=$d/etc/preferences.d"
+        -o "Dir::State=$d/state" -o "Dir::State::status=$d/state/status"
+        -o "Dir::Cache=$d/cache" -o APT::Architecture=amd64 -o APT::Architectures::=amd64
+        -o Debug::NoLocking=1 -o APT::Sandbox::User=root
+    )
+    if [[ $tool == update || ! -f $d/state/updated || -n $(find "$d/state/updated" -mmin +1440) ]]; then
+        psb_log "apt-get update for $suite (private configuration in $d)"
+        apt-get -q "${opts[@]}" update >"$d/update.log" 2>&1 \
+            || { cat "$d/update.log" >&2; psb_die "apt-get update for $suite failed (is the Debian archive reachable?)"; }
+        touch "$d/state/updated"
+        [[ $tool == update ]] && return 0
+    fi
+    "$tool" "${opts[@]}" "$@"
 }
 
 # psb_deb_path PKG : path of the cached .deb of PKG (newest if several).
@@ -61,19 +115,33 @@ psb_deb_path() {
     printf '%s\n' "$f"
 }
 
-# psb_default_abi : the ABI that linux-image-amd64 depends on, e.g. 6.1.0-56
+# psb_default_abi [SUITE] : the ABI that linux-image-amd64 depends on, e.g.
+# 6.1.0-56 (host's release) or 6.12.118+deb13 (SUITE=trixie).
 psb_default_abi() {
-    local dep
-    dep=$(apt-cache depends linux-image-amd64 2>/dev/null \
-        | sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*\)-amd64$/\1/p' | head -n1)
+    local suite=${1:-} dep pat='s/^ *Depends: linux-image-\([0-9][^ ]*\)-amd64$/\1/p'
+    if [[ -n $suite ]]; then
+        dep=$(psb_suite_apt "$suite" apt-cache depends linux-image-amd64 2>/dev/null | sed -n "$pat" | head -n1)
+        [[ -n $dep ]] || psb_die "cannot find the ABI linux-image-amd64 depends on in $suite"
+        printf '%s\n' "$dep"
+        return
+    fi
+    dep=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n "$pat" | head -n1)
     if [[ -z $dep && $(id -u) == 0 ]]; then
         psb_log "apt-cache knows no linux-image-amd64: running apt-get update"
         apt-get update -q >/dev/null || true
-        dep=$(apt-cache depends linux-image-amd64 2>/dev/null \
-            | sed -n 's/^ *Depends: linux-image-\([0-9][^ ]*\)-amd64$/\1/p' | head -n1)
+        dep=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n "$pat" | head -n1)
     fi
     [[ -n $dep ]] || psb_die "cannot find the ABI linux-image-amd64 depends on (run apt-get update, or set PSB_KERNEL_ABI=6.1.0-NN)"
     printf '%s\n' "$dep"
+}
+
+# psb_abi_suite ABI : the Debian release whose archive has ABI's packages,
+# empty for the host's own release: 6.12.118+deb13 -> trixie, 6.1.0-56 -> "".
+psb_abi_suite() {
+    case $1 in
+    *+deb13) echo trixie ;;
+    *) echo "" ;;
+    esac
 }
 
 # Paths of the stock kernel for ABI $1 (set by psb_stock_paths).
@@ -162,22 +230,27 @@ psb_build_initramfs() {
 # ---------------------------------------------------------------------------
 
 # psb_qemu_run KERNEL INITRD CMDLINE LOG NCPUS DISK [EXPORT_DISK]
-# Boots once; DISK becomes /dev/vda (PCI slot 4), EXPORT_DISK /dev/vdb (slot 5).
+# Boots once; DISK becomes /dev/vda (PCI slot 4; /dev/nvme0n1 with
+# PSB_QEMU_DISK_IF=nvme), EXPORT_DISK /dev/vdb (slot 5; /dev/vda beside an
+# NVMe disk).
 # Serial console to LOG.  Fails if the guest does not power off within
 # PSB_BOOT_TIMEOUT seconds or if QEMU fails.
 psb_qemu_run() {
     local kernel=$1 initrd=$2 cmdline=$3 log=$4 ncpus=$5 disk=$6 export_disk=${7:-}
-    local accel=${PSB_QEMU_ACCEL:-tcg}
+    local accel=${PSB_QEMU_ACCEL:-tcg} dev=virtio-blk-pci
+    # PSB_QEMU_DISK_IF=nvme: DISK is an NVMe namespace (/dev/nvme0n1) instead.
+    [[ ${PSB_QEMU_DISK_IF:-virtio} == nvme ]] && dev=nvme,serial=psbdisk
     local -a args=(
         -accel "$accel" -m "${PSB_QEMU_MEM:-512}" -smp "$ncpus" -nographic -no-reboot
         -kernel "$kernel" -initrd "$initrd" -append "$cmdline"
         -serial "file:$log" -monitor none -display none
         -drive "file=$disk,format=raw,if=none,id=d0,cache=writeback"
-        -device "virtio-blk-pci,drive=d0,addr=0x4"
+        -device "$dev,drive=d0,addr=0x4"
     )
     if [[ -n $export_disk ]]; then
+        # serial: udev's /dev/disk/by-id/virtio-psbjob for the Debian guests.
         args+=(-drive "file=$export_disk,format=raw,if=none,id=d1"
-            -device "virtio-blk-pci,drive=d1,addr=0x5")
+            -device "virtio-blk-pci,drive=d1,addr=0x5,serial=psbjob")
     fi
     # PSB_QEMU_BIOS: firmware image, e.g. /usr/share/ovmf/OVMF.fd (UEFI; the
     # kernel is still passed with -kernel and started by OVMF's EFI stub loader).
@@ -409,7 +482,9 @@ psb_boot_phase() {
         printf 'PSB_KERNEL_MODULES=%q\n' "$modules"
     } >"$pdir/job.conf"
     psb_build_initramfs "$pdir/initramfs.cpio.gz" "$PSB_VM_DIR/guest-init.sh" "$pdir/job.conf" "${PSB_KOS[@]}"
-    cmdline="console=ttyS0 panic=-1 loglevel=7 rdinit=/init"
+    # no_timer_check: on a busy host TCG can miss the IO-APIC timer check
+    # ("IO-APIC + timer doesn't work!" panic at boot, seen with 6.12).
+    cmdline="console=ttyS0 panic=-1 loglevel=7 rdinit=/init no_timer_check"
     if [[ $PSB_KERNEL == custom ]]; then
         kparams="pstore_blk.blkdev=$PSB_BLKDEV"
         for p in $PSB_BLK_PARAMS; do kparams+=" pstore_blk.$p"; done

@@ -170,7 +170,7 @@ partition_size=$((size * 512))"
         echo
         echo "- Kernel: $PSB_KERNEL_PACKAGE (uname -r: \`$krel\`), x86_64, booted under QEMU TCG ($PSB_NCPUS vCPU)"
         if [[ $PSB_KERNEL == stock ]]; then
-            echo "- Kernel config facts: $(grep -E '^(CONFIG_PSTORE(_ZONE|_BLK|_COMPRESS_DEFAULT|_CONSOLE|_PMSG|_FTRACE)?)=' "$PSB_STOCK_ROOT/boot/config-$PSB_STOCK_KREL" | tr '\n' ' ')"
+            echo "- Kernel config facts: $(grep -E '^(CONFIG_PSTORE(_ZONE|_BLK|_COMPRESS|_COMPRESS_DEFAULT|_CONSOLE|_PMSG|_FTRACE)?)=' "$PSB_STOCK_ROOT/boot/config-$PSB_STOCK_KREL" | tr '\n' ' ')"
             echo "  (PSTORE_CONSOLE/PMSG/FTRACE are off in Debian's config: kmsg zones only)"
             echo "- Oopses from tests/vm/oops-module (psb_oops.ko built against linux-headers-$PSB_STOCK_KREL)"
         else
@@ -194,7 +194,7 @@ partition_size=$((size * 512))"
         echo "- System.map: $sysmap_note"
         echo "- Boot times (s, host wall clock): writer $(cat "$work/writer/boot-seconds")$( [[ -n $PSB_ERASE ]] && echo ", erase $(cat "$work/erase/boot-seconds")"), read $(cat "$work/read/boot-seconds"); whole scenario $((t_end - t_start)) s"
         echo "- Generated: $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(. /etc/os-release && echo "$PRETTY_NAME"), $("$PSB_QEMU" --version | head -n1)"
-        echo "- Regenerate: \`tests/vm/make-fixtures.sh $PSB_SCENARIO\` (scenario: tests/vm/scenarios/$PSB_SCENARIO.scenario)"
+        echo "- Regenerate: \`$( [[ $PSB_KERNEL == stock ]] && echo "PSB_KERNEL_ABI=${krel%-amd64} ")tests/vm/make-fixtures.sh $PSB_SCENARIO\` (scenario: tests/vm/scenarios/$PSB_SCENARIO.scenario)"
         echo
         echo "## Guest pstore lines, writer boot"
         echo
