@@ -17,6 +17,7 @@
 #include "pstore_blk/cli/app.hpp"
 #include "pstore_blk/device/naming.hpp"
 #include "pstore_blk/device/partition.hpp"
+#include "pstore_blk/sysconf/capture.hpp"
 #include "pstore_blk/sysconf/config.hpp"
 #include "pstore_blk/sysconf/runner.hpp"
 
@@ -34,6 +35,8 @@ struct SetupArgs {
   std::optional<long> pmsg, console, ftrace;
   std::string max_reason;
   bool dry_run = false, now = false, force = false, yes = false;
+  bool replace_backend = false;
+  std::optional<long> reboot_on_panic;
   std::string root = "/";
 };
 
@@ -161,6 +164,44 @@ int activate_now(const SystemFacts& sf, const SetupPlan& plan, Runner& run) {
   return kExitOk;
 }
 
+// The partition as the capture statement names it: the node the kernel
+// gives it (/dev/vda2, /dev/nvme0n1p9), or "partition N of IMAGE".
+std::string partition_name(const DeviceReport& dev, const PartitionStep& step) {
+  if (dev.exists_as_partition && !dev.whole_disk) return dev.facts.path;
+  const std::string& d = step.disk;
+  if (!dev.facts.is_block && dev.facts.exists)
+    return "partition " + std::to_string(step.part.number) + " of " + d;
+  return d + (std::isdigit(static_cast<unsigned char>(d.back())) ? "p" : "") +
+         std::to_string(step.part.number);
+}
+
+std::vector<std::pair<std::string, std::string>> written_files(const ConfigPlan& cp) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : cp.files) out.emplace_back(f.path, f.content);
+  return out;
+}
+
+// --reboot-on-panic SECONDS: kernel.panic in sysctl.d, recorded like every
+// file setup writes, so status lists it and undo removes it.
+void add_reboot_on_panic(ConfigPlan& cp, long seconds, const RootFs& root) {
+  cp.files.push_back({kSysctlPath, render_reboot_on_panic(seconds), root.read(kSysctlPath), 0644});
+  cp.notes.push_back("kernel.panic = " + std::to_string(seconds) +
+                     " takes effect at the next boot (`sysctl -w kernel.panic=" +
+                     std::to_string(seconds) + "` applies it now)");
+}
+
+// Taking panic capture away from a backend that has it needs
+// --replace-backend, or a yes to the statement itself on a terminal; --yes
+// alone is not enough. nullopt: go on.
+std::optional<int> accept_capture_change(const CaptureChange& change, bool replace_backend) {
+  if (!change.takes_panic_capture || replace_backend) return std::nullopt;
+  if (isatty(0) && confirm("Setup changes what is saved: " + change.sentence + ". Accept?"))
+    return std::nullopt;
+  return report(make_error(Errc::kConflict,
+                           "refusing: " + change.sentence + ". Pass --replace-backend to give up " +
+                               change.today.panic_by + "'s panic records (--yes is not enough)"));
+}
+
 int run_setup(const SetupArgs& a) {
   RootFs root(a.root);
   RootFs live("/");
@@ -190,6 +231,9 @@ int run_setup(const SetupArgs& a) {
       return report(make_error(Errc::kInvalidArgument,
                                "--max-reason must be panic, oops, emerg or shutdown"));
   }
+  if (a.reboot_on_panic && (*a.reboot_on_panic < 1 || *a.reboot_on_panic > 3600))
+    return report(
+        make_error(Errc::kInvalidArgument, "--reboot-on-panic takes seconds from 1 to 3600"));
   if (a.now && !root.is_live())
     return report(make_error(Errc::kInvalidArgument, "--now cannot be used with --root"));
 
@@ -264,6 +308,9 @@ int run_setup(const SetupArgs& a) {
     return report(make_error(Errc::kUnsupported, dev->disk + ": the partition has no PARTUUID"));
 
   auto cp = plan_config(sf, plan, root);
+  if (a.reboot_on_panic) add_reboot_on_panic(cp, *a.reboot_on_panic, root);
+  const CaptureChange change =
+      plan_capture_change(sf, probe_capture(root), written_files(cp), partition_name(*dev, step));
   if (!cp.manual_cmdline.empty() && !a.force)
     return report(make_error(
         Errc::kUnsupported,
@@ -320,7 +367,12 @@ int run_setup(const SetupArgs& a) {
     std::cout << "  you add to the kernel command line: " << cp.manual_cmdline << "\n";
   if (a.now) std::cout << "  load pstore_blk now and check that it attached\n";
   for (const auto& n : cp.notes) std::cout << "  note: " << n << "\n";
+  std::cout << "  capture: " << change.sentence << "\n";
+  if (change.takes_panic_capture && !a.replace_backend)
+    std::cout << "  note: " << change.today.panic_by
+              << " saves panics now and nothing will after setup: setup needs --replace-backend\n";
   if (a.dry_run) return kExitOk;
+  if (auto rc = accept_capture_change(change, a.replace_backend)) return *rc;
 
   if (!a.yes) {
     if (!isatty(0))
@@ -441,6 +493,11 @@ void attach_setup(CLI::App& sub, std::function<int()>& action) {
   sub.add_flag("--force", a->force,
                "wipe a partition that carries a signature; accept an unknown boot loader");
   sub.add_flag("-y,--yes", a->yes, "do not ask for confirmation");
+  sub.add_flag("--replace-backend", a->replace_backend,
+               "accept that a backend which saves panics now (efi_pstore) stops saving them");
+  sub.add_option("--reboot-on-panic", a->reboot_on_panic,
+                 "write kernel.panic=SECONDS in sysctl.d: reboot that long after a panic")
+      ->type_name("SECONDS");
   sub.add_option("--root", a->root, "configure the system below DIR (default /)")->type_name("DIR");
   sub.callback([a, &action] { action = [a] { return run_setup(*a); }; });
 }

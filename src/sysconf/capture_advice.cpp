@@ -199,8 +199,8 @@ std::vector<std::string> recommend(const SystemFacts& sf, const CaptureTable& t)
   if (t.panic_timeout && *t.panic_timeout == 0 && !t.reboot_on_panic_configured)
     out.push_back(
         "kernel.panic is 0: after a panic this machine hangs until someone power-cycles "
-        "it (and a power cycle clears ramoops); kernel.panic=10 in /etc/sysctl.d/ makes "
-        "it reboot 10 s after a panic.");
+        "it (and a power cycle clears ramoops); `pstore-blk setup DEVICE --reboot-on-panic 10` "
+        "makes it reboot 10 s after a panic.");
   (void)sf;
   return out;
 }

@@ -116,6 +116,7 @@ cp "$PSB_VM_DIR/guest-phases.sh" "$ov/etc/psb/phases.sh"
     echo "PSB_SETUP_ARGS='--size 8M'"
     echo "PSB_OOPS=null"
     echo "PSB_EFI=$efi"
+    echo "PSB_PANIC_AFTER=1"
 } >"$ov/etc/psb/phase.conf"
 
 # One retry when TCG hangs before the guest init runs (seen once with OVMF).
@@ -139,6 +140,16 @@ verdict() {
 
 problems=()
 problem() { problems+=("$*"); printf '%s: problem: %s\n' "$me" "$*" >&2; }
+# row PHASE NAME BACKEND -> "available=yes active=no ..." from check NAME-json.
+row() { python3 "$PSB_VM_DIR/capture_row.py" "$work/$1/export/cmd/$2-json.out" "$3"; }
+# expect_row PHASE NAME BACKEND "col=val ..." WHAT: each col=val must be in the row.
+expect_row() {
+    local r kv
+    r=$(row "$1" "$2" "$3")
+    for kv in $4; do
+        [[ " $r " == *" $kv "* ]] || { problem "$5: check's table says $3 [$r], expected $kv"; return 0; }
+    done
+}
 
 # --- writer boot ------------------------------------------------------------
 psb_boot_phase setup_writer "$disk" "$work"
@@ -169,6 +180,30 @@ note "check before setup: exit $rc, oops ${v^^} ($reason)"
 if ((efi)) && ! grep -qi 'efi' "$wx/cmd/check-before.out"; then
     problem "check before setup does not mention efi/efi_pstore although efi_pstore holds the backend"
 fi
+if ((efi)); then
+    # The table before setup: efi_pstore holds the slot (measured above) and saves panics.
+    note "check before setup: efi_pstore [$(row setup_writer check-before efi_pstore)]"
+    expect_row setup_writer check-before efi_pstore "active=yes oops=yes panic=yes" \
+        "before setup (backend '$backend_before')"
+    expect_row setup_writer check-before pstore_blk "active=no panic=no" "before setup"
+    # setup --now --yes without --replace-backend: refused, nothing changed.
+    rc=$(cmd_rc setup_writer setup-refused)
+    note "setup without --replace-backend: exit $rc: $(tail -n 1 "$wx/cmd/setup-refused.err" 2>/dev/null)"
+    [[ $rc == 1 ]] || { show_cmd setup_writer setup-refused; problem "setup --yes without --replace-backend exited $rc, expected 1 (it takes panic capture away from efi_pstore)"; }
+    grep -q -- '--replace-backend' "$wx/cmd/setup-refused.err" \
+        || problem "the refusal does not name --replace-backend"
+    sentence="today: panics and oopses are saved by efi_pstore (EFI variables); after setup: oopses are saved by pstore_blk on"
+    grep -qF -- "$sentence" "$wx/cmd/setup-refused.out" \
+        || problem "setup does not state the capture change ('$sentence ...')"
+    grep -qF -- "$sentence" "$wx/cmd/setup-dry.out" \
+        || problem "setup --dry-run does not state the capture change"
+    n=$(grep -c . "$wx/written/after-refusal.list" 2>/dev/null || true)
+    ((n == 0)) || problem "the refused setup wrote files: $(tr '\n' ' ' <"$wx/written/after-refusal.list")"
+    sed -n '/^== sfdisk/,/^== /p' "$wx/state.after-refusal" | grep -qE '^/dev/vda2 : ' \
+        && problem "the refused setup created a partition"
+    [[ $(sed -n 's/^== backend: //p' "$wx/state.after-refusal") == efi ]] \
+        || problem "the refused setup changed the backend: $(sed -n 's/^== backend: //p' "$wx/state.after-refusal")"
+fi
 # check after setup --now: attached, so oops YES, exit 0.
 rc=$(cmd_rc setup_writer check-after)
 IFS=$'\t' read -r v reason < <(verdict setup_writer check-after oops)
@@ -178,6 +213,9 @@ note "check after setup --now: exit $rc, oops ${v^^} ($reason)"
 IFS=$'\t' read -r v reason < <(verdict setup_writer check-after panic)
 note "check after setup --now: panic ${v^^} ($reason)"
 [[ $v != yes ]] || problem "check after setup --now said panic YES; a virtio disk has no panic_write"
+note "check after setup --now: pstore_blk [$(row setup_writer check-after pstore_blk)]"
+expect_row setup_writer check-after pstore_blk "active=yes next_boot=yes oops=yes panic=no" "after setup --now"
+((efi)) && expect_row setup_writer check-after efi_pstore "active=no next_boot=no" "after setup --now"
 
 # What setup did to the disk and to /etc.
 sfdisk --dump "$disk" >"$work/table.after-setup" 2>/dev/null || fail "sfdisk cannot read the disk after setup"
@@ -240,6 +278,17 @@ rc=$(cmd_rc setup_read check-read)
 IFS=$'\t' read -r v reason < <(verdict setup_read check-read oops)
 note "check in the read boot: exit $rc, oops ${v^^}"
 [[ $rc == 0 && $v == yes ]] || problem "check in the read boot (pstore_blk attached) said oops '$v' with exit $rc, expected YES / 0"
+
+# The writer boot panicked after its export: check said pstore_blk saves no
+# panics; the kernel must show the oops and no panic record.
+expect_row setup_read check-read pstore_blk "active=yes oops=yes panic=no" "read boot"
+grep -aq 'sysrq: Trigger a crash\|Kernel panic' "$work/setup_writer/serial.log" \
+    || problem "the writer boot did not panic after the oops (serial log: $work/setup_writer/serial.log)"
+panics=$(grep -l '^Panic' "$rx"/read/dmesg-* 2>/dev/null | wc -l)
+oopses=$(grep -l '^Oops' "$rx"/read/dmesg-* 2>/dev/null | wc -l)
+note "after oops + panic: $oopses oops record(s), $panics panic record(s) (check said: oops yes, panic no)"
+((oopses >= 1)) || problem "no oops record although check said pstore_blk saves oopses"
+((panics == 0)) || problem "a panic record was saved although check said pstore_blk saves no panics"
 
 # Host: the reader on the snapshot must reproduce the kernel's files.
 out=$work/extracted

@@ -11,6 +11,8 @@
 #   PSB_SETUP_ARGS   extra setup arguments (--size 8M)
 #   PSB_OOPS         psb_oops trigger (null, bug, ...) for the writer phase
 #   PSB_EFI          1: load efi_pstore first, as systemd's modprobe@efi_pstore does
+#   PSB_PANIC_AFTER  1: after the writer phase's export, panic (sysrq-c), so the
+#                    read boot shows whether the panic was saved
 # What each command printed goes to /export/cmd/<name>.{out,err,rc} and to the
 # serial console. Markers: PSB-FAIL: for what stops the test; the host judges
 # the rest from the export.
@@ -19,6 +21,7 @@ PSB_SETUP_DEV=/dev/vda
 PSB_SETUP_ARGS=""
 PSB_OOPS=null
 PSB_EFI=0
+PSB_PANIC_AFTER=0
 PSB_CMD_TIMEOUT=180
 # shellcheck source=/dev/null
 [ -f /etc/psb/phase.conf ] && . /etc/psb/phase.conf
@@ -153,10 +156,22 @@ phase_setup_writer() {
     run_cmd check-dev-before pstore-blk check "$PSB_SETUP_DEV"
     # shellcheck disable=SC2086
     run_cmd setup-dry pstore-blk setup "$PSB_SETUP_DEV" $PSB_SETUP_ARGS --dry-run --yes
+    replace=""
+    if [ "$PSB_EFI" = 1 ]; then
+        # efi_pstore saves panics now, pstore_blk on a disk cannot: setup must
+        # refuse without --replace-backend (--yes is not enough), changing nothing.
+        snapshot_fs before-refusal
+        # shellcheck disable=SC2086
+        run_cmd setup-refused pstore-blk setup "$PSB_SETUP_DEV" $PSB_SETUP_ARGS --now --yes
+        snapshot_fs after-refusal
+        export_written before-refusal after-refusal
+        state after-refusal
+        replace=--replace-backend
+    fi
     snapshot_fs before-setup
     dmesg >/tmp/dmesg.before-setup
     # shellcheck disable=SC2086
-    run_cmd setup pstore-blk setup "$PSB_SETUP_DEV" $PSB_SETUP_ARGS --now --yes
+    run_cmd setup pstore-blk setup "$PSB_SETUP_DEV" $PSB_SETUP_ARGS --now --yes $replace
     setup_rc=$RC
     snapshot_fs after-setup
     export_written before-setup after-setup
@@ -179,6 +194,19 @@ phase_setup_writer() {
     trigger_oops
     state after-oops
     export_pstore after-oops
+    [ "$PSB_PANIC_AFTER" = 1 ] && export_then_panic
+}
+
+# export_then_panic: what guest-init.sh's finish does, then a panic instead
+# of the power-off (panic=-1 and QEMU's -no-reboot end the run). check says
+# whether the backend saves panics; the read boot shows what was saved.
+export_then_panic() {
+    dmesg >/export/dmesg.txt
+    tar -cf /dev/vdb -C /export . || fail "export tar failed"
+    sync
+    echo "PSB-DONE"
+    log "panic (sysrq-c)"
+    echo c >/proc/sysrq-trigger
 }
 
 # Read boot: /etc carries what setup wrote (the host put it back into the

@@ -141,4 +141,15 @@ struct CaptureChange {
 };
 CaptureChange capture_change(const CaptureTable& before, const CaptureTable& after);
 
+/// The capture change of writing `files` (path, new content): the table of
+/// the system as it is against the table with the files in place.
+CaptureChange plan_capture_change(const SystemFacts& sf, const CaptureFacts& cf,
+                                  const std::vector<std::pair<std::string, std::string>>& files,
+                                  const std::string& device);
+
+/// `setup --reboot-on-panic SECONDS` writes kernel.panic here (systemd-sysctl
+/// applies it at every boot); undo removes it like every file setup wrote.
+inline constexpr const char* kSysctlPath = "/etc/sysctl.d/pstore-blk.conf";
+std::string render_reboot_on_panic(long seconds);
+
 }  // namespace psb::sysconf

@@ -262,3 +262,19 @@ TEST_CASE("traps: the right spelling is no trap", "[sysconf][capture]") {
         std::vector<std::string>{"unprefixed_param@/proc/cmdline", "panic_on_oops@/proc/cmdline"});
   CHECK(row(tab, "pstore_blk").next_boot);
 }
+
+TEST_CASE("reboot on panic: the sysctl.d file setup writes counts", "[sysconf][capture]") {
+  const std::string text = render_reboot_on_panic(10);
+  CHECK(text.find("\nkernel.panic = 10\n") != std::string::npos);
+  auto t = tree("efi-pstore-6.12");
+  CHECK_FALSE(capture_table(t.sf, t.cf, "").reboot_on_panic_configured);
+  auto tab = capture_table(t.sf, with_config_files(t.cf, {{kSysctlPath, text}}), "");
+  CHECK(tab.reboot_on_panic_configured);
+  for (const auto& s : tab.recommendation) CHECK_FALSE(has(s, "hangs until"));
+  // It changes nothing about which crashes are saved.
+  auto change = plan_capture_change(t.sf, t.cf, {{kSysctlPath, text}}, "");
+  CHECK_FALSE(change.takes_panic_capture);
+  CHECK(change.sentence ==
+        "today: panics and oopses are saved by efi_pstore (EFI variables); after setup: panics "
+        "and oopses are saved by efi_pstore (EFI variables)");
+}
