@@ -284,8 +284,8 @@ note "check in the read boot: exit $rc, oops ${v^^}"
 expect_row setup_read check-read pstore_blk "active=yes oops=yes panic=no" "read boot"
 grep -aq 'sysrq: Trigger a crash\|Kernel panic' "$work/setup_writer/serial.log" \
     || problem "the writer boot did not panic after the oops (serial log: $work/setup_writer/serial.log)"
-panics=$(grep -l '^Panic' "$rx"/read/dmesg-* 2>/dev/null | wc -l)
-oopses=$(grep -l '^Oops' "$rx"/read/dmesg-* 2>/dev/null | wc -l)
+panics=$( (grep -l '^Panic' "$rx"/read/files/dmesg-* 2>/dev/null || true) | wc -l)
+oopses=$( (grep -l '^Oops' "$rx"/read/files/dmesg-* 2>/dev/null || true) | wc -l)
 note "after oops + panic: $oopses oops record(s), $panics panic record(s) (check said: oops yes, panic no)"
 ((oopses >= 1)) || problem "no oops record although check said pstore_blk saves oopses"
 ((panics == 0)) || problem "a panic record was saved although check said pstore_blk saves no panics"
