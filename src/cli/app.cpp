@@ -127,6 +127,10 @@ int run(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(cmds[i].name, cmds[i].description);
     sub->footer("See pstore-blk(8) for details.");
     cmds[i].attach(*sub, action);
+    // Every count and size option (shown as N or KiB) takes a whole number
+    // and says so by name: "--partition: 'abc' is not a whole number".
+    for (CLI::Option* o : sub->get_options())
+      if (o->get_type_name() == "N" || o->get_type_name() == "KiB") expect_whole_number(o);
   }
   Invocation inv = normalize(argc, argv);
   if (auto rc = check_command_word(inv)) return *rc;

@@ -45,23 +45,22 @@ void add_common(CLI::App& sub, ReadArgs& a) {
   sub.add_option("SOURCE", a.source,
                  "pstore partition, partition image, whole-disk image or disk device")
       ->required();
-  expect_whole_number(sub.add_option("--partition", a.partition, "use partition N of a whole disk")
-                          ->type_name("N"));
-  expect_whole_number(
-      sub.add_option("--kmsg-size", a.kmsg_kib, "force the layout: kmsg zone size (KiB)")
-          ->type_name("KiB"));
-  expect_whole_number(
-      sub.add_option("--pmsg-size", a.pmsg_kib, "force the layout: pmsg zone size (KiB)")
-          ->type_name("KiB"));
-  expect_whole_number(
-      sub.add_option("--console-size", a.console_kib, "force the layout: console zone size (KiB)")
-          ->type_name("KiB"));
-  expect_whole_number(
-      sub.add_option("--ftrace-size", a.ftrace_kib, "force the layout: ftrace area size (KiB)")
-          ->type_name("KiB"));
-  expect_whole_number(
-      sub.add_option("--cpus", a.cpus, "force the layout: possible CPUs of the crashed machine")
-          ->type_name("N"));
+  sub.add_option("--partition", a.partition, "use partition N of a whole disk")->type_name("N");
+
+  sub.add_option("--kmsg-size", a.kmsg_kib, "force the layout: kmsg zone size (KiB)")
+      ->type_name("KiB");
+
+  sub.add_option("--pmsg-size", a.pmsg_kib, "force the layout: pmsg zone size (KiB)")
+      ->type_name("KiB");
+
+  sub.add_option("--console-size", a.console_kib, "force the layout: console zone size (KiB)")
+      ->type_name("KiB");
+
+  sub.add_option("--ftrace-size", a.ftrace_kib, "force the layout: ftrace area size (KiB)")
+      ->type_name("KiB");
+
+  sub.add_option("--cpus", a.cpus, "force the layout: possible CPUs of the crashed machine")
+      ->type_name("N");
   expect_abi(sub.add_option("--abi", a.abi,
                             "writer ABI: x86_64, i386, arm, arm64, armeb, arm64be, ppc64 "
                             "(default: guess)")

@@ -275,9 +275,8 @@ void attach_summary(CLI::App& sub, std::function<int()>& action) {
       ->type_name("COLUMNS");
   sub.add_flag("-n,--noheadings", a->style.noheadings, "do not print the heading line");
   sub.add_flag("-r,--raw", a->style.raw, "one space between columns, unusual bytes as \\xHH");
-  expect_whole_number(
-      sub.add_option("--partition", a->partition, "use partition N of each whole disk")
-          ->type_name("N"));
+
+  sub.add_option("--partition", a->partition, "use partition N of each whole disk")->type_name("N");
   expect_abi(sub.add_option("--abi", a->abi,
                             "writer ABI: x86_64, i386, arm, arm64, armeb, arm64be, ppc64 "
                             "(default: guess)")

@@ -22,6 +22,7 @@ void attach_capture_panic(CLI::App& sub, std::function<int()>& action);
 
 /// Option checks that name the option, the value and what is valid
 /// ("--abi: unknown ABI 'vax'; valid: x86_64, i386, ..."). Returns `opt`.
+/// run() applies expect_whole_number() to every option shown as N or KiB.
 CLI::Option* expect_abi(CLI::Option* opt);
 CLI::Option* expect_whole_number(CLI::Option* opt);
 

@@ -18,3 +18,4 @@ img=6.1.0-56-amd64-oops-gpt.img
 "$PSB" list --kmsg-size 8.5 $img; echo "--kmsg-size 8.5: $?"
 mkdir -p root
 "$PSB" setup disk.img --size 8.5M --root root --dry-run; echo "setup --size 8.5M: $?"
+"$PSB" check --partition abc disk.img; echo "check --partition abc: $?"
