@@ -1,8 +1,12 @@
 #!/bin/bash
-# Phases of e2e-debian.sh, run INSIDE the Debian 12 test system by psb-job
-# (tests/vm/debian-job.sh) as phase_$PSB_PHASE. $JOB holds the job files
-# (pstore-blk, psb_oops.ko, job.conf), results go to $EXPORT.
-# job.conf: PSB_PHASE, PSB_SETUP_ARGS (e.g. "--size 8M"), PSB_INITRD_MD5 (of the
+# Phases of e2e-debian.sh and e2e-trixie.sh, run INSIDE the Debian test
+# system by psb-job (tests/vm/debian-job.sh) as phase_$PSB_PHASE. $JOB holds
+# the job files (pstore-blk, psb_oops.ko, job.conf, optional libs/), results go
+# to $EXPORT.
+# job.conf: PSB_PHASE; PSB_DISK, the system disk (/dev/vda, /dev/nvme0n1);
+# PSB_SETUP_ARGS, setup's device and options (e.g. "/dev/vda --size 8M",
+# "/dev/nvme0n1p9 --now"); PSB_RERUN_AT, the phase that re-runs the same
+# setup and records what it rewrote (setup or read); PSB_INITRD_MD5 (of the
 # initrd the host boots with: a changed /boot/initrd.img is exported so the
 # next boot uses it, as a boot loader would).
 # shellcheck shell=bash
@@ -55,8 +59,8 @@ sysstate() {
         done
         echo "== kernel pstore lines"
         dmesg | grep -iE 'pstore|efi_pstore|efivars' || true
-        echo "== sfdisk --dump /dev/vda"
-        sfdisk --dump /dev/vda 2>&1
+        echo "== sfdisk --dump $PSB_DISK"
+        sfdisk --dump "$PSB_DISK" 2>&1
         echo "== /proc/partitions"
         cat /proc/partitions
         echo "== by-partuuid"
@@ -81,10 +85,40 @@ export_boot() {
     fi
 }
 
+# rerun_setup: a user re-runs setup with the same arguments: nothing may
+# change. Files it wrote go to $EXPORT/rerun-written*.
+rerun_setup() {
+    touch /run/psb-marker
+    sleep 1
+    # shellcheck disable=SC2086
+    run_cmd setup-rerun pstore-blk setup $PSB_SETUP_ARGS --yes
+    find /etc /boot /var/lib/pstore-blk -xdev -newer /run/psb-marker -type f 2>/dev/null | sort >"$EXPORT/rerun-written.list"
+    while read -r f; do
+        mkdir -p "$EXPORT/rerun-written$(dirname "$f")"
+        cp -p "$f" "$EXPORT/rerun-written$f"
+    done <"$EXPORT/rerun-written.list"
+}
+
+# install_libs: libraries shipped with the binary (job libs/) that this
+# system lacks, e.g. Debian 12's libfmt.so.9 on Debian 13, in /usr/local/lib.
+install_libs() {
+    local l
+    [[ -d $JOB/libs ]] || return 0
+    for l in "$JOB"/libs/*; do
+        [[ -e $l ]] || continue
+        if ! ldconfig -p | grep -q "^[[:space:]]*${l##*/} "; then
+            log "installing ${l##*/} (shipped with the binary) in /usr/local/lib"
+            install -m 0644 "$l" /usr/local/lib/
+        fi
+    done
+    ldconfig
+}
+
 # Boot 1: install the binary and the oops module (they stay in the root
 # file system), check, setup while / is mounted from the same disk.
 phase_setup() {
     install -m 0755 "$JOB/pstore-blk" /usr/local/sbin/pstore-blk
+    install_libs
     if ldd /usr/local/sbin/pstore-blk | grep -q 'not found'; then
         fail "pstore-blk needs libraries this Debian system lacks: $(ldd /usr/local/sbin/pstore-blk | grep 'not found' | tr '\n' ' ')"
         return
@@ -94,13 +128,13 @@ phase_setup() {
     sysstate before
     run_cmd check-before pstore-blk check
     run_cmd check-before-json pstore-blk check --json
-    run_cmd check-dev-before pstore-blk check /dev/vda
+    run_cmd check-dev-before pstore-blk check "${PSB_SETUP_ARGS%% *}"
     # shellcheck disable=SC2086
-    run_cmd setup-dry pstore-blk setup /dev/vda $PSB_SETUP_ARGS --dry-run --yes
+    run_cmd setup-dry pstore-blk setup $PSB_SETUP_ARGS --dry-run --yes
     touch /run/psb-marker
     sleep 1
     # shellcheck disable=SC2086
-    run_cmd setup pstore-blk setup /dev/vda $PSB_SETUP_ARGS --yes
+    run_cmd setup pstore-blk setup $PSB_SETUP_ARGS --yes
     local setup_rc=$RC
     udevadm settle --timeout=60 || true
     find /etc /boot /var/lib /usr/local/lib -xdev -newer /run/psb-marker -type f 2>/dev/null \
@@ -112,8 +146,9 @@ phase_setup() {
     sysstate after-setup
     run_cmd check-after-setup pstore-blk check
     run_cmd status-after-setup pstore-blk status
+    [[ ${PSB_RERUN_AT:-read} != setup ]] || rerun_setup
     export_boot
-    [[ $setup_rc == 0 ]] || fail "pstore-blk setup /dev/vda $PSB_SETUP_ARGS --yes exited $setup_rc: $(tail -n 3 "$EXPORT/cmd/setup.err" | tr '\n' ' ')"
+    [[ $setup_rc == 0 ]] || fail "pstore-blk setup $PSB_SETUP_ARGS --yes exited $setup_rc: $(tail -n 3 "$EXPORT/cmd/setup.err" | tr '\n' ' ')"
 }
 
 # Boot 2: pstore_blk must have attached at boot by itself; check; oops.
@@ -150,16 +185,7 @@ phase_read() {
     done
     run_cmd status pstore-blk status
     run_cmd check pstore-blk check
-    # A user re-runs setup with the same arguments: nothing may change.
-    touch /run/psb-marker
-    sleep 1
-    # shellcheck disable=SC2086
-    run_cmd setup-rerun pstore-blk setup /dev/vda $PSB_SETUP_ARGS --yes
-    find /etc /boot /var/lib/pstore-blk -xdev -newer /run/psb-marker -type f 2>/dev/null | sort >"$EXPORT/rerun-written.list"
-    while read -r f; do
-        mkdir -p "$EXPORT/rerun-written$(dirname "$f")"
-        cp -p "$f" "$EXPORT/rerun-written$f"
-    done <"$EXPORT/rerun-written.list"
+    [[ ${PSB_RERUN_AT:-read} != read ]] || rerun_setup
     export_boot
 }
 
