@@ -14,9 +14,11 @@ scratch=${PSB_MUTATION_DIR:-/tmp/psb-mutation}
 ids=("$@")
 ((${#ids[@]})) || mapfile -t ids < <(python3 "$muts" list)
 
-mkdir -p "$scratch/tree"
-# Tracked files as they are now (uncommitted edits included).
-(cd "$src" && git ls-files -z | tar --null -T - -cf -) | tar -C "$scratch/tree" -xf - || exit 1
+mkdir -p "$scratch/tree" "$scratch/orig"
+# Tracked files as they are now (uncommitted edits included); orig/ keeps a
+# pristine copy to restore each mutated file from, whatever happens to $src.
+(cd "$src" && git ls-files -z | tar --null -T - -cf -) >"$scratch/tree.tar" || exit 1
+tar -C "$scratch/tree" -xf "$scratch/tree.tar" && tar -C "$scratch/orig" -xf "$scratch/tree.tar" || exit 1
 tree=$scratch/tree
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -32,7 +34,11 @@ suite() {
     -E 'truncation sweep|^package$' >"$scratch/ctest.log" 2>&1)
 }
 
+# Relink the unit tests so catch_discover_tests lists them afresh.
+rm -f "$tree/build/tests/psb_unit_tests"
 build || { echo "the unmutated tree does not build (see $scratch/build.log)"; exit 1; }
+n_unit=$(cd "$tree/build" && ctest -N -L unit | sed -n 's/^Total Tests: //p')
+((n_unit > 20)) || { echo "only ${n_unit:-0} unit tests discovered: the suite would be blind"; exit 1; }
 suite || { echo "the unmutated tree fails the suite (see $scratch/ctest.log)"; exit 1; }
 
 caught=0 missed=()
@@ -43,7 +49,7 @@ spec = importlib.util.spec_from_file_location("m", sys.argv[1]); m = importlib.u
 spec.loader.exec_module(m); print([x for x in m.MUTATIONS if x[0] == sys.argv[2]][0][1])
 PY
   )
-  cp "$src/$file" "$tree/$file"
+  cp "$scratch/orig/$file" "$tree/$file"
   if ! python3 "$muts" apply "$id" "$tree"; then
     missed+=("$id (does not apply)")
     continue
@@ -60,11 +66,11 @@ PY
     result="caught by ${first:-the suite}"
     caught=$((caught + 1))
   fi
-  cp "$src/$file" "$tree/$file"
+  cp "$scratch/orig/$file" "$tree/$file"
   printf '%-24s %4ss  %s\n' "$id" $(($(date +%s) - t0)) "$result"
 done
 build >/dev/null 2>&1  # leave the scratch tree unmutated for the next run
-echo "mutation: ${caught} of ${#ids[@]} deliberate bugs caught"
+echo "mutation: ${caught} of ${#ids[@]} deliberate bugs caught (${n_unit} unit tests)"
 if ((${#missed[@]})); then
   printf 'not caught: %s\n' "${missed[@]}"
   exit 1
