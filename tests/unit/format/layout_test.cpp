@@ -4,7 +4,8 @@
 
 using namespace psb::format;
 
-TEST_CASE("worked example (docs/FORMAT.md 3): 1 GiB, 64 KiB everything, 8 CPUs", "[format][layout]") {
+TEST_CASE("worked example (docs/FORMAT.md 3): 1 GiB, 64 KiB everything, 8 CPUs",
+          "[format][layout]") {
   auto l = ZoneLayout::from_kib(1ull << 30, 64, 64, 64, 64, 8);
   auto s = compute_slots(l);
   REQUIRE(s.has_value());
