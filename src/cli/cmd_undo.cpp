@@ -1,19 +1,18 @@
-// undo: restore what setup replaced, remove what it created, and with
-// --remove-partition delete the partition it created.
+// undo: plan (sysconf::plan_undo) what setup left — files to restore or
+// remove, boot-loader commands, with --remove-partition the partition — print
+// it, confirm, apply it with the real or the dry-run Writer/Runner, and say
+// what the running kernel keeps until the next boot.
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <climits>
-#include <cstdlib>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "cli/provision.hpp"
 #include "pstore_blk/cli/app.hpp"
-#include "pstore_blk/device/partition.hpp"
-#include "pstore_blk/sysconf/config.hpp"
-#include "pstore_blk/sysconf/runner.hpp"
+#include "pstore_blk/sysconf/setup.hpp"
 
 namespace psb::cli {
 
@@ -28,36 +27,55 @@ struct UndoArgs {
   std::string root = "/";
 };
 
-// Whether the running pstore_blk holds the partition setup made. It opens
-// its device O_EXCL: while it does, the kernel cannot drop the partition
-// (found by tests/vm/e2e-setup.sh: the table lost it, the kernel kept it, and
-// oopses would have gone to free space).
-struct Attachment {
-  bool attached = false;
-  bool modular = false;
-  std::string blkdev;
-};
-
-std::string canonical(const std::string& p) {
-  char buf[PATH_MAX];
-  return realpath(p.c_str(), buf) ? std::string(buf) : p;
+// The one printer of an undo plan.
+void print_plan(const UndoTransaction& tx) {
+  RootFs root(tx.root);
+  const State& s = tx.state;
+  std::cout << "Plan (dry run, nothing is changed):\n";
+  for (const auto& f : tx.restore) std::cout << "  restore " << root.host_path(f.path) << "\n";
+  for (const auto& p : tx.remove) std::cout << "  remove " << root.host_path(p) << "\n";
+  for (const auto& p : tx.untouched)
+    std::cout << "  keep " << root.host_path(p) << " (setup stopped before replacing it)\n";
+  std::cout << "  remove " << root.host_path(kStatePath) << "\n";
+  for (const auto& c : tx.commands)
+    std::cout << (tx.live ? "  run: " : "  run inside the image (chroot): ") << command_line(c)
+              << "\n";
+  if (tx.unload_pstore_blk) std::cout << "  run: rmmod pstore_blk (it holds the partition)\n";
+  if (tx.remove_partition)
+    std::cout << "  delete partition " << s.partno << " (PARTUUID " << s.partuuid << ") of "
+              << s.disk << (tx.partition_present ? "" : " (not in the table: nothing to do)")
+              << "\n";
 }
 
-std::string lower(std::string v) {
-  for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return v;
+void print_still_live(const UndoTransaction& tx) {
+  if (tx.still_live.empty()) return;
+  std::cout << "Until the next boot:\n";
+  for (const auto& l : tx.still_live) std::cout << "  " << l << "\n";
 }
 
-Attachment live_attachment(const SystemFacts& sf, const State& s) {
-  Attachment a;
-  auto it = sf.pstore_blk.params.find("blkdev");
-  if (it == sf.pstore_blk.params.end() || it->second.empty()) return a;
-  a.blkdev = it->second;
-  const std::string uuid = lower(s.partuuid);
-  a.attached = (!uuid.empty() && lower(a.blkdev).find(uuid) != std::string::npos) ||
-               canonical(a.blkdev) == canonical("/dev/disk/by-partuuid/" + uuid);
-  a.modular = sf.pstore_blk.build != Build::kBuiltin;
-  return a;
+int dry_run(const UndoTransaction& tx) {
+  print_plan(tx);
+  std::vector<std::string> steps;
+  DryRunWriter w(steps);
+  DryRunRunner r(steps);
+  Progress quiet{[](std::string_view) {}, [](std::string_view) {}};
+  if (auto o = apply_undo(tx, w, r, quiet); !o) return report(o.error());
+  std::cout << "Steps, in order (dry run: none is carried out):\n";
+  for (std::size_t i = 0; i < steps.size(); ++i)
+    std::cout << fmt::format("  {:>2}. {}\n", i + 1, steps[i]);
+  print_still_live(tx);
+  return kExitOk;
+}
+
+bool confirmed(const UndoTransaction& tx, const UndoArgs& a) {
+  if (a.yes || !isatty(0)) return true;
+  const State& s = tx.state;
+  std::cout << "This restores the files setup replaced and removes the ones it wrote"
+            << (a.remove_partition ? ", and deletes partition " + std::to_string(s.partno) +
+                                         " of " + s.disk + " with the crash records on it"
+                                   : std::string())
+            << ".\n";
+  return confirm("Undo the pstore-blk setup?");
 }
 
 int run_undo(const UndoArgs& a) {
@@ -65,85 +83,31 @@ int run_undo(const UndoArgs& a) {
   auto state = load_state(root);
   if (!state) return report(state.error());
   if (!*state) {
+    const UndoTransaction left = plan_undo_leftovers(root);
     std::cout << "Nothing to undo: no " << root.host_path(kStatePath) << ".\n";
+    if (left.empty() || a.dry_run) return kExitOk;
+    RealWriter w(a.root);
+    RealRunner r;
+    if (auto o = apply_undo(left, w, r, {}); !o) return report(o.error());
+    std::cout << "Removed what an interrupted setup left in " << root.host_path(kStateDir) << ".\n";
     return kExitOk;
   }
-  const State& s = **state;
-  if (a.remove_partition && !s.partition_created)
-    return report(make_error(Errc::kConflict, "partition " + std::to_string(s.partno) + " of " +
-                                                  s.disk +
-                                                  " existed before setup; not deleting it"));
-  Attachment att;
-  if (a.remove_partition && root.is_live()) {
-    att = live_attachment(probe_system(root, ""), s);
-    if (att.attached && !att.modular)
-      return report(make_error(Errc::kConflict, "the built-in pstore_blk holds partition " +
-                                                    std::to_string(s.partno) + " of " + s.disk +
-                                                    " until the next boot; run `pstore-blk undo` "
-                                                    "without --remove-partition, reboot, then "
-                                                    "delete the partition (sfdisk --delete " +
-                                                    s.disk + " " + std::to_string(s.partno) + ")"));
-  }
-  if (a.dry_run) {
-    std::cout << "Plan (dry run, nothing is changed):\n";
-    for (auto it = s.files.rbegin(); it != s.files.rend(); ++it)
-      std::cout << (it->backup.empty() ? "  remove " : "  restore ") << root.host_path(it->path)
-                << "\n";
-    std::cout << "  remove " << root.host_path(kStatePath) << "\n";
-    for (const auto& c : s.undo_commands) std::cout << "  run: " << command_line(c) << "\n";
-    if (att.attached) std::cout << "  run: rmmod pstore_blk (it holds the partition)\n";
-    if (a.remove_partition)
-      std::cout << "  delete partition " << s.partno << " (PARTUUID " << s.partuuid << ") of "
-                << s.disk << "\n";
-    return kExitOk;
-  }
-  if (!a.yes && isatty(0)) {
-    std::cout << "This restores the files setup replaced and removes the ones it wrote"
-              << (a.remove_partition ? ", and deletes partition " + std::to_string(s.partno) +
-                                           " of " + s.disk + " with the crash records on it"
-                                     : std::string())
-              << ".\n";
-    if (!confirm("Undo the pstore-blk setup?")) {
-      std::cout << "Nothing changed.\n";
-      return kExitFailure;
-    }
+  const SystemFacts sf = root.is_live() ? probe_system(root, "") : SystemFacts{};
+  auto tx = plan_undo(**state, sf, a.remove_partition, root);
+  if (!tx) return report(tx.error());
+  if (a.dry_run) return dry_run(*tx);
+  if (!confirmed(*tx, a)) {
+    std::cout << "Nothing changed.\n";
+    return kExitFailure;
   }
   RealWriter w(a.root);
-  auto done = undo_config(s, w, root);
-  if (!done) return report(done.error());
-  for (const auto& d : *done) std::cout << d << "\n";
-  int rc = kExitOk;
-  if (root.is_live()) {
-    RealRunner run;
-    for (const auto& c : s.undo_commands) {
-      auto r = run.run(c);
-      if (!r || r->status != 0) {
-        warn("'" + command_line(c) + "' failed" +
-             (r ? ": " + r->output : ": " + r.error().message()));
-        rc = kExitFailure;
-      }
-    }
-  } else {
-    for (const auto& c : s.undo_commands)
-      std::cout << "Run inside the image: " << command_line(c) << "\n";
-  }
-  if (a.remove_partition) {
-    if (att.attached) {
-      RealRunner run;
-      auto r = run.run({"rmmod", "pstore_blk"});
-      if (!r || r->status != 0)
-        return report(
-            make_error(Errc::kConflict, "pstore_blk holds partition " + std::to_string(s.partno) +
-                                            " and 'rmmod pstore_blk' failed" +
-                                            (r ? ": " + r->output : ": " + r.error().message()) +
-                                            "; the partition was not deleted"));
-      std::cout << "Unloaded pstore_blk, which held the partition.\n";
-    }
-    auto r = device::delete_partition(s.disk, s.partno, s.partuuid);
-    if (!r) return report(r.error());
-    std::cout << "Deleted partition " << s.partno << " of " << s.disk << ".\n";
-  }
-  return rc;
+  RealRunner r;
+  auto o = apply_undo(*tx, w, r,
+                      {[](std::string_view s) { std::cout << s << "\n"; },
+                       [](std::string_view s) { warn(std::string(s)); }});
+  if (!o) return report(o.error());
+  print_still_live(*tx);
+  return o->commands_failed ? kExitFailure : kExitOk;
 }
 
 }  // namespace

@@ -128,8 +128,10 @@ void print_device(const DeviceReport& d) {
   row("held", d.facts.holders.empty() ? "no" : d.facts.holders.front());
   if (d.partition && d.partition->size > (128ull << 20))
     row("note", "pstore/zone uses at most 128 MiB; the rest stays unused");
-  for (const auto& p : d.problems) row("problem", p);
-  for (const auto& p : d.forceable) row("problem", p + " (setup --force overrides)");
+  for (const auto& p : d.problems)
+    if (!p.forceable()) row("problem", p.text);
+  for (const auto& p : d.problems)
+    if (p.forceable()) row("problem", p.text + " (setup --force overrides)");
 }
 
 void print_verdicts(const std::vector<Verdict>& v) {
@@ -217,8 +219,10 @@ nlohmann::ordered_json device_json(const DeviceReport& d) {
   j["partitions_mounted"] = d.facts.partitions_mounted;
   j["holders"] = d.facts.holders;
   j["read_only"] = d.facts.read_only;
-  j["problems"] = d.problems;
-  j["forceable_problems"] = d.forceable;
+  j["problems"] = nlohmann::ordered_json::array();
+  j["forceable_problems"] = nlohmann::ordered_json::array();
+  for (const auto& p : d.problems)
+    j[p.forceable() ? "forceable_problems" : "problems"].push_back(p.text);
   return j;
 }
 

@@ -28,7 +28,7 @@ Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
     r.partno = split->second;
     r.whole_disk = false;
     DeviceFacts disk = probe_device_facts(live, r.disk);
-    if (disk.read_only) r.problems.push_back(r.disk + " is read-only");
+    if (disk.read_only) r.problems.push_back({Problem::Kind::kReadOnly, r.disk + " is read-only"});
   } else if (r.facts.is_block && r.facts.is_partition) {
     r.disk = "/dev/" + r.facts.parent;
     r.partno = r.facts.partno;
@@ -45,11 +45,12 @@ Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
     r.whole_disk = true;
     if (image_partition) r.partno = *image_partition;
   }
-  if (r.facts.read_only) r.problems.push_back(device + " is read-only");
+  if (r.facts.read_only) r.problems.push_back({Problem::Kind::kReadOnly, device + " is read-only"});
 
   auto layout = device::read_layout(r.disk);
   if (!layout) return layout.error();
   r.pttype = layout->label;
+  r.layout = *layout;
   for (const auto& f : layout->free) r.free_bytes = std::max(r.free_bytes, f.size);
   if (r.partno) {
     for (const auto& p : layout->partitions)
@@ -63,18 +64,19 @@ Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
 
   if (r.exists_as_partition) {
     const auto& p = *r.partition;
+    using K = Problem::Kind;
     if (!r.facts.mounted_at.empty())
-      r.problems.push_back(device + " is mounted on " + r.facts.mounted_at.front());
+      r.problems.push_back({K::kMounted, device + " is mounted on " + r.facts.mounted_at.front()});
     if (!r.facts.holders.empty())
-      r.problems.push_back(device + " is held by " + r.facts.holders.front() +
-                           " (device-mapper, RAID or LVM)");
-    if (r.facts.swap) r.problems.push_back(device + " is an active swap area");
+      r.problems.push_back({K::kHeld, device + " is held by " + r.facts.holders.front() +
+                                          " (device-mapper, RAID or LVM)"});
+    if (r.facts.swap) r.problems.push_back({K::kSwap, device + " is an active swap area"});
     if (p.size % 4096 != 0)
-      r.problems.push_back("its size, " + std::to_string(p.size) +
-                           " bytes, is not a multiple of 4 KiB");
+      r.problems.push_back({K::kMisaligned, "its size, " + std::to_string(p.size) +
+                                                " bytes, is not a multiple of 4 KiB"});
     if (p.size < static_cast<std::uint64_t>(kmsg_kib) * 1024)
-      r.problems.push_back("it is smaller than one kmsg zone (" + std::to_string(kmsg_kib) +
-                           " KiB)");
+      r.problems.push_back({K::kTooSmall, "it is smaller than one kmsg zone (" +
+                                              std::to_string(kmsg_kib) + " KiB)"});
     auto sigs = device::probe_signatures(r.disk, p.start, p.size);
     if (!sigs) return sigs.error();
     r.signatures = *sigs;
@@ -84,10 +86,22 @@ Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
     r.signatures = *sigs;
   }
   for (const auto& s : r.signatures)
-    r.forceable.push_back("it carries a " + s.type + " signature (" +
-                          (s.usage.empty() ? "other" : s.usage) + ") at byte " +
-                          std::to_string(s.offset));
+    r.problems.push_back({Problem::Kind::kSignature, "it carries a " + s.type + " signature (" +
+                                                         (s.usage.empty() ? "other" : s.usage) +
+                                                         ") at byte " + std::to_string(s.offset)});
   return r;
+}
+
+const Problem* DeviceReport::blocking() const {
+  for (const auto& p : problems)
+    if (!p.forceable()) return &p;
+  return nullptr;
+}
+
+const Problem* DeviceReport::forceable() const {
+  for (const auto& p : problems)
+    if (p.forceable()) return &p;
+  return nullptr;
 }
 
 Sizes effective_sizes(const SystemFacts& sf, const SetupPlan* plan) {
@@ -158,15 +172,15 @@ std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, co
         "kernel.panic_on_oops=1: every oops becomes a panic, and pstore_blk cannot write at panic "
         "time";
   } else if (target) {
-    if (!target->problems.empty()) {
-      oops.reason = target->facts.path + ": " + target->problems.front();
+    if (const Problem* p = target->blocking()) {
+      oops.reason = target->facts.path + ": " + p->text;
     } else if (!target->exists_as_partition && !target->pttype.empty() &&
                target->free_bytes < (8ull << 20)) {
       oops.reason = target->disk +
                     ": no free space for a new 8 MiB partition (largest free range " +
                     std::to_string(target->free_bytes >> 10) + " KiB)";
-    } else if (!target->forceable.empty()) {
-      oops.reason = target->facts.path + ": " + target->forceable.front() + "; setup needs --force";
+    } else if (const Problem* f = target->forceable()) {
+      oops.reason = target->facts.path + ": " + f->text + "; setup needs --force";
     } else {
       oops.yes = true;
       oops.reason = "after `pstore-blk setup " + target->facts.path + "`, pstore_blk (" +

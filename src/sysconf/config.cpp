@@ -21,6 +21,9 @@ std::string render_state(const State& s) {
   for (const auto& f : s.files)
     j["files"].push_back({{"path", f.path}, {"backup", f.backup}, {"mode", f.mode}});
   j["undo_commands"] = s.undo_commands;
+  j["phase"] = s.phase;
+  j["wiped"] = s.wiped;
+  j["created_dirs"] = s.created_dirs;
   return j.dump(2) + "\n";
 }
 
@@ -41,6 +44,9 @@ Result<State> parse_state(const std::string& text) {
     for (const auto& f : j.value("files", nlohmann::json::array()))
       s.files.push_back({f.value("path", ""), f.value("backup", ""), f.value("mode", 0644u)});
     s.undo_commands = j.value("undo_commands", std::vector<std::vector<std::string>>{});
+    s.phase = j.value("phase", std::string(kPhaseComplete));
+    s.wiped = j.value("wiped", true);
+    s.created_dirs = j.value("created_dirs", std::vector<std::string>{});
   } catch (const nlohmann::json::exception&) {
     return make_error(Errc::kFormat,
                       std::string("'") + kStatePath + "' has fields of the wrong type");
@@ -149,6 +155,7 @@ ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const RootF
         else
           upd = {"grub-mkconfig", "-o", "/boot/grub/grub.cfg"};
         if (changed) cp.commands.push_back(upd);
+        cp.refresh_commands.push_back(upd);
         cp.undo_commands.push_back(upd);
         break;
       }
@@ -181,73 +188,14 @@ ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const RootF
   return cp;
 }
 
-namespace {
+bool State::backups_done() const {
+  return phase != kPhasePlanned && phase != kPhasePartition && phase != kPhaseWiped;
+}
 
 std::string backup_path(const std::string& path) {
   std::string name = path;
   std::replace(name.begin(), name.end(), '/', '_');
   return std::string(kBackupDir) + "/" + name;
-}
-
-}  // namespace
-
-Result<State> apply_config(const ConfigPlan& cp, State state, const std::optional<State>& prior,
-                           Writer& w, const RootFs& fs) {
-  (void)fs;
-  state.files = prior ? prior->files : std::vector<StateFile>{};
-  for (const auto& f : cp.files) {
-    auto known = std::find_if(state.files.begin(), state.files.end(),
-                              [&](const StateFile& s) { return s.path == f.path; });
-    if (!f.changed()) {
-      if (known == state.files.end() && !prior) continue;  // identical file we did not write
-      continue;
-    }
-    if (known == state.files.end()) {
-      StateFile sf{f.path, "", 0644};
-      if (f.old) {
-        struct stat st {};
-        if (::stat(fs.host_path(f.path).c_str(), &st) == 0) sf.mode = st.st_mode & 07777;
-        sf.backup = backup_path(f.path);
-        auto r = w.write(sf.backup, *f.old, 0600);
-        if (!r) return r.error();
-      }
-      state.files.push_back(sf);
-    }
-    auto r = w.write(f.path, f.content, f.mode);
-    if (!r) return r.error();
-  }
-  // Undo runs the boot-loader update again after restoring.
-  for (const auto& c : cp.undo_commands)
-    if (std::find(state.undo_commands.begin(), state.undo_commands.end(), c) ==
-        state.undo_commands.end())
-      state.undo_commands.push_back(c);
-  auto r = w.write(kStatePath, render_state(state), 0644);
-  if (!r) return r.error();
-  return state;
-}
-
-Result<std::vector<std::string>> undo_config(const State& state, Writer& w, const RootFs& fs) {
-  std::vector<std::string> done;
-  for (auto it = state.files.rbegin(); it != state.files.rend(); ++it) {
-    if (!it->backup.empty()) {
-      auto old = fs.read(it->backup);
-      if (!old)
-        return make_error(Errc::kNotFound, "backup '" + it->backup + "' of '" + it->path +
-                                               "' is missing; not touching '" + it->path + "'");
-      auto r = w.write(it->path, *old, it->mode);
-      if (!r) return r.error();
-      r = w.remove(it->backup);
-      if (!r) return r.error();
-      done.push_back("restored " + it->path);
-    } else {
-      auto r = w.remove(it->path);
-      if (!r) return r.error();
-      done.push_back("removed " + it->path);
-    }
-  }
-  auto r = w.remove(kStatePath);
-  if (!r) return r.error();
-  return done;
 }
 
 }  // namespace psb::sysconf

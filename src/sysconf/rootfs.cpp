@@ -57,6 +57,12 @@ std::optional<std::string> RootFs::read_gz(std::string_view abs) const {
   return out;
 }
 
+std::optional<unsigned> RootFs::mode(std::string_view abs) const {
+  struct stat st;
+  if (stat(host_path(abs).c_str(), &st) != 0) return std::nullopt;
+  return static_cast<unsigned>(st.st_mode & 07777);
+}
+
 bool RootFs::exists(std::string_view abs) const {
   struct stat st;
   return lstat(host_path(abs).c_str(), &st) == 0;

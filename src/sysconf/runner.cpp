@@ -1,11 +1,14 @@
 #include "pstore_blk/sysconf/runner.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace psb::sysconf {
 
@@ -65,9 +68,20 @@ Result<CommandResult> RealRunner::run(const std::vector<std::string>& argv) {
   return r;
 }
 
+bool RealRunner::wait_for(const std::string& path, int seconds) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
 Result<CommandResult> DryRunRunner::run(const std::vector<std::string>& argv) {
-  commands.push_back(command_line(argv));
+  log_->push_back(prefix_ + command_line(argv));
   return CommandResult{};
 }
+
+bool DryRunRunner::wait_for(const std::string&, int) { return true; }
 
 }  // namespace psb::sysconf

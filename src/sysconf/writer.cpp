@@ -7,7 +7,11 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "pstore_blk/io/atomic_file.hpp"
+
 namespace psb::sysconf {
+
+std::string temp_path_for(const std::string& abs) { return io::atomic_temp_path(abs); }
 
 RealWriter::RealWriter(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
@@ -15,46 +19,10 @@ RealWriter::RealWriter(std::string root) : root_(std::move(root)) {
 }
 
 Result<void> RealWriter::write(const std::string& abs, const std::string& content, unsigned mode) {
-  const std::string path = root_ + abs;
-  std::error_code ec;
-  std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  std::filesystem::create_directories(parent, ec);
-  if (ec) return make_sys_error("Failed to create directory '" + parent.string() + "'", ec.value());
-  // The temp file lives next to the target so rename() stays atomic.
-  std::string tmp = path + ".pstore-blk.tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) {
-    Error e = make_sys_error("Failed to create '" + tmp + "'", errno);
-    if (errno == EACCES || errno == EROFS || errno == EPERM) e.code = Errc::kPermission;
-    return e;
-  }
-  const char* p = content.data();
-  std::size_t left = content.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return make_sys_error("Failed to write '" + tmp + "'", err);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return make_sys_error("Failed to sync '" + tmp + "'", err);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return make_sys_error("Failed to rename '" + tmp + "' to '" + path + "'", err);
-  }
-  return {};
+  io::AtomicWrite opt;
+  opt.mode = mode;
+  opt.make_parents = true;
+  return io::write_atomic(root_ + abs, content, opt);
 }
 
 Result<void> RealWriter::remove(const std::string& abs) {
@@ -64,14 +32,63 @@ Result<void> RealWriter::remove(const std::string& abs) {
   return {};
 }
 
+Result<void> RealWriter::remove_dir(const std::string& abs) {
+  const std::string path = root_ + abs;
+  if (::rmdir(path.c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+    return make_sys_error("Failed to remove directory '" + path + "'", errno);
+  return {};
+}
+
+Result<void> RealWriter::commit_partition(const device::PartitionPlan& plan,
+                                          std::vector<std::string>& messages) {
+  return plan.commit(&messages);
+}
+
+Result<void> RealWriter::delete_partition(const std::string& disk, int number,
+                                          const std::string& uuid) {
+  return device::delete_partition(disk, number, uuid);
+}
+
+Result<std::vector<device::Signature>> RealWriter::wipe(const std::string& path,
+                                                        std::uint64_t offset, std::uint64_t size,
+                                                        std::uint64_t zero_bytes, bool exclusive) {
+  return device::wipe_range(path, offset, size, zero_bytes, exclusive);
+}
+
 Result<void> DryRunWriter::write(const std::string& abs, const std::string& content, unsigned) {
-  actions.push_back("write " + abs + " (" + std::to_string(content.size()) + " bytes)");
+  log_->push_back("write " + abs + " (" + std::to_string(content.size()) + " bytes)");
   return {};
 }
 
 Result<void> DryRunWriter::remove(const std::string& abs) {
-  actions.push_back("remove " + abs);
+  log_->push_back("remove " + abs);
   return {};
+}
+
+Result<void> DryRunWriter::remove_dir(const std::string& abs) {
+  log_->push_back("remove directory " + abs + " (if empty)");
+  return {};
+}
+
+Result<void> DryRunWriter::commit_partition(const device::PartitionPlan& plan,
+                                            std::vector<std::string>&) {
+  log_->push_back("write the partition table of " + plan.disk() + " with partition " +
+                  std::to_string(plan.partition().number));
+  return {};
+}
+
+Result<void> DryRunWriter::delete_partition(const std::string& disk, int number,
+                                            const std::string&) {
+  log_->push_back("delete partition " + std::to_string(number) + " of " + disk);
+  return {};
+}
+
+Result<std::vector<device::Signature>> DryRunWriter::wipe(const std::string& path,
+                                                          std::uint64_t offset, std::uint64_t,
+                                                          std::uint64_t zero_bytes, bool) {
+  log_->push_back("wipe signatures in " + path + " at byte " + std::to_string(offset) +
+                  " and zero " + std::to_string(zero_bytes >> 10) + " KiB");
+  return std::vector<device::Signature>{};
 }
 
 }  // namespace psb::sysconf

@@ -1,8 +1,10 @@
 // Scripted Runner for tests (ninja's FakeCommandRunner role): records every
-// command line and answers from a table, status 0 by default.
+// command line and answers from a table, status 0 by default; paths waited
+// for "appear" unless listed in `missing`.
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,8 +20,14 @@ class FakeRunner final : public sysconf::Runner {
     auto it = answers.find(line);
     return it == answers.end() ? sysconf::CommandResult{} : it->second;
   }
+  bool wait_for(const std::string& path, int) override {
+    waited.push_back(path);
+    return !missing.count(path);
+  }
   std::vector<std::string> commands;
+  std::vector<std::string> waited;
   std::map<std::string, sysconf::CommandResult> answers;
+  std::set<std::string> missing;
 };
 
 }  // namespace psb::test

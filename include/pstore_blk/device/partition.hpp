@@ -64,6 +64,7 @@ class PartitionPlan {
   /// The partition as it will be: number, start, size, uuid (PARTUUID), name, type.
   const PartitionInfo& partition() const { return part_; }
   const DiskLayout& before() const { return before_; }
+  const std::string& disk() const { return disk_; }
   bool creates_label() const { return creates_label_; }
   /// The whole resulting table as an sfdisk script (sfdisk --dump form).
   const std::string& script() const { return script_; }

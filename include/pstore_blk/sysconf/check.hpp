@@ -12,6 +12,29 @@
 
 namespace psb::sysconf {
 
+/// Why setup would refuse a device as it is. Setup switches on the kind;
+/// the text is for people.
+struct Problem {
+  enum class Kind {
+    kMounted,     ///< the partition is mounted
+    kHeld,        ///< device-mapper, RAID or LVM holds it
+    kSwap,        ///< an active swap area
+    kReadOnly,    ///< the device (or its disk) is read-only
+    kMisaligned,  ///< size not a multiple of 4 KiB
+    kTooSmall,    ///< smaller than one kmsg zone
+    kSignature,   ///< carries a filesystem/RAID/... signature: --force wipes it
+  };
+  Kind kind;
+  std::string text;
+  /// `setup --force` overrides it (only signatures: it wipes them).
+  bool forceable() const { return kind == Kind::kSignature; }
+  /// The device is in use by the running system: never touched, even by a re-run.
+  bool in_use() const {
+    return kind == Kind::kMounted || kind == Kind::kHeld || kind == Kind::kSwap ||
+           kind == Kind::kReadOnly;
+  }
+};
+
 /// What check/setup know about DEVICE.
 struct DeviceReport {
   DeviceFacts facts;
@@ -23,10 +46,14 @@ struct DeviceReport {
   std::optional<device::PartitionInfo> partition;  ///< the existing partition, if any
   std::vector<device::Signature> signatures;       ///< in the partition (or whole device)
   std::uint64_t free_bytes = 0;                    ///< largest free range of a whole disk
-  /// Reasons setup would refuse to use the device as is (mounted, held,
-  /// read-only, signatures, size). `signature_only` marks problems --force overrides.
-  std::vector<std::string> problems;
-  std::vector<std::string> forceable;
+  device::DiskLayout layout;                       ///< `disk`'s table, read once
+  /// Reasons setup would refuse to use the device as is, in the order found.
+  std::vector<Problem> problems;
+
+  /// The first problem --force does not override, or nullptr.
+  const Problem* blocking() const;
+  /// The first problem --force overrides, or nullptr.
+  const Problem* forceable() const;
 };
 
 /// Probes DEVICE: a block device (whole disk or partition), an image file,

@@ -24,10 +24,22 @@ inline constexpr const char* kKernelCmdlinePath = "/etc/kernel/cmdline";
 inline constexpr const char* kPstoreDropinPath =
     "/etc/systemd/system/systemd-pstore.service.d/pstore-blk.conf";
 
+inline constexpr const char* kStateDir = "/var/lib/pstore-blk";
+
+/// Journal phases, in the order setup passes them. A state file without a
+/// phase (written before journaling existed) is complete.
+inline constexpr const char* kPhasePlanned = "planned";      ///< intent recorded, nothing changed
+inline constexpr const char* kPhasePartition = "partition";  ///< partition table written
+inline constexpr const char* kPhaseWiped = "wiped";          ///< zone area cleared
+inline constexpr const char* kPhaseBackups = "backups";      ///< every backup written
+inline constexpr const char* kPhaseFiles = "files";          ///< every file written
+inline constexpr const char* kPhaseComplete = "complete";    ///< boot-loader commands ran too
+inline constexpr const char* kPhaseUndoing = "undoing";      ///< undo started
+
 /// What setup wrote, kept in kStatePath so undo and status know.
 struct StateFile {
-  std::string path;    ///< file setup wrote
-  std::string backup;  ///< copy of the file it replaced; "" when it created the file
+  std::string path;      ///< file setup wrote
+  std::string backup;    ///< copy of the file it replaced; "" when it created the file
   unsigned mode = 0644;  ///< permissions of the replaced file, restored by undo
 };
 struct State {
@@ -40,6 +52,13 @@ struct State {
   std::string cmdline;  ///< kernel command line words setup asked for ("" none)
   std::vector<StateFile> files;
   std::vector<std::vector<std::string>> undo_commands;  ///< run after restoring (update-grub)
+  std::string phase = kPhaseComplete;                   ///< how far setup (or undo) got
+  bool wiped = true;                                    ///< the partition's zone area was cleared
+  std::vector<std::string> created_dirs;  ///< directories setup created, parents first
+
+  bool complete() const { return phase == kPhaseComplete; }
+  /// Backups are all written: a missing backup now means it was lost.
+  bool backups_done() const;
 };
 std::string render_state(const State& s);
 Result<State> parse_state(const std::string& text);
@@ -62,6 +81,9 @@ struct ConfigPlan {
   std::vector<FileChange> files;
   std::vector<std::vector<std::string>> commands;  ///< after writing (live system only)
   std::vector<std::vector<std::string>> undo_commands;
+  /// Commands that make the files take effect even when they are unchanged
+  /// (update-grub): run again when an interrupted setup is completed.
+  std::vector<std::vector<std::string>> refresh_commands;
   /// Built-in kernel and no known boot loader: the words the user must add.
   std::string manual_cmdline;
   std::vector<std::string> notes;
@@ -71,14 +93,7 @@ struct ConfigPlan {
 /// Renders every file for `plan` and compares with what is on disk.
 ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const RootFs& fs);
 
-/// Writes the changed files (backing up replaced ones once, so a re-run
-/// never backs up our own output) and the state file. `state` carries the
-/// partition fields; its file list is merged with `prior`'s.
-Result<State> apply_config(const ConfigPlan& cp, State state, const std::optional<State>& prior,
-                           Writer& w, const RootFs& fs);
-
-/// Restores or removes every file listed in `state`, then the state file.
-/// Returns one line per action for the user.
-Result<std::vector<std::string>> undo_config(const State& state, Writer& w, const RootFs& fs);
+/// Where setup keeps the copy of `path` it replaced.
+std::string backup_path(const std::string& path);
 
 }  // namespace psb::sysconf

@@ -31,6 +31,9 @@ class RootFs {
   /// A gzip file (proc/config.gz) inflated; nullopt on any failure.
   std::optional<std::string> read_gz(std::string_view abs) const;
 
+  /// Permission bits of `abs` (following symlinks), or nullopt when missing.
+  std::optional<unsigned> mode(std::string_view abs) const;
+
   bool exists(std::string_view abs) const;
   bool is_dir(std::string_view abs) const;
   /// Entry names of a directory, sorted, without "." and ".."; empty when

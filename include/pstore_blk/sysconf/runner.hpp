@@ -1,5 +1,5 @@
-// External commands (update-grub, modprobe, rmmod, udevadm) behind an
-// interface (ninja's CommandRunner / DryRunCommandRunner).
+// External commands (update-grub, modprobe, rmmod, udevadm) and waiting for
+// udev, behind an interface (ninja's CommandRunner / DryRunCommandRunner).
 #pragma once
 
 #include <string>
@@ -20,18 +20,30 @@ class Runner {
   /// Runs argv[0] (looked up in PATH) and waits. Fails only when the command
   /// cannot be started; a non-zero exit is a CommandResult.
   virtual Result<CommandResult> run(const std::vector<std::string>& argv) = 0;
+  /// Waits up to `seconds` for `path` (a udev link, a partition node) to
+  /// exist; true when it does.
+  virtual bool wait_for(const std::string& path, int seconds) = 0;
 };
 
 class RealRunner final : public Runner {
  public:
   Result<CommandResult> run(const std::vector<std::string>& argv) override;
+  bool wait_for(const std::string& path, int seconds) override;
 };
 
-/// Records each command line; returns status 0 and no output.
+/// Records each command line (in `commands`, or in a log shared with a
+/// DryRunWriter); returns status 0 and no output; every path "appears".
 class DryRunRunner final : public Runner {
  public:
+  DryRunRunner() : log_(&commands) {}
+  explicit DryRunRunner(std::vector<std::string>& shared) : log_(&shared), prefix_("run ") {}
   Result<CommandResult> run(const std::vector<std::string>& argv) override;
+  bool wait_for(const std::string& path, int seconds) override;
   std::vector<std::string> commands;
+
+ private:
+  std::vector<std::string>* log_;
+  std::string prefix_;
 };
 
 /// "update-grub", "modprobe pstore_blk" — argv joined with shell quoting.

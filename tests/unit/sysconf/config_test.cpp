@@ -1,16 +1,16 @@
-// plan_config / apply_config / undo_config: which files, backups once,
-// re-runs change nothing, undo restores. Uses FakeWriter and real temp trees.
+// plan_config and the state file: which files, what a re-run keeps
+// disabling. Setup and undo as a whole are in setup_test.cpp.
 #include "pstore_blk/sysconf/config.hpp"
 
 #include <unistd.h>
 
-#include "psb_catch.hpp"
 #include <filesystem>
 #include <fstream>
 
 #include "fake_runner.hpp"
 #include "fake_writer.hpp"
 #include "golden.hpp"
+#include "psb_catch.hpp"
 
 using namespace psb::sysconf;
 namespace fs = std::filesystem;
@@ -63,19 +63,28 @@ TEST_CASE("module setup on Debian: modprobe.d, modules-load.d, systemd-pstore dr
   CHECK(cp.manual_cmdline.empty());
   CHECK(cp.changes());
 
-  psb::test::FakeWriter w;
+  for (const auto& f : cp.files) CHECK_FALSE(f.old);
+}
+
+TEST_CASE("the state file round-trips; one without a phase is a complete setup", "[sysconf]") {
   State st;
   st.device = "/dev/vda2";
-  auto out = apply_config(cp, st, std::nullopt, w, root);
-  REQUIRE(out);
-  CHECK(w.files.count(kStatePath));
-  CHECK(w.files[kModprobePath] == cp.files[0].content);
-  CHECK(out->files.size() == 3);
-  for (const auto& f : out->files) CHECK(f.backup.empty());
-  auto parsed = parse_state(w.files[kStatePath]);
+  st.files.push_back({kModprobePath, backup_path(kModprobePath), 0640});
+  st.phase = kPhaseWiped;
+  st.wiped = true;
+  st.created_dirs = {"/var/lib/pstore-blk"};
+  auto parsed = parse_state(render_state(st));
   REQUIRE(parsed);
-  CHECK(parsed->files.size() == 3);
   CHECK(parsed->device == "/dev/vda2");
+  REQUIRE(parsed->files.size() == 1);
+  CHECK(parsed->files[0].mode == 0640);
+  CHECK(parsed->phase == kPhaseWiped);
+  CHECK_FALSE(parsed->backups_done());
+  CHECK(parsed->created_dirs == st.created_dirs);
+  auto old = parse_state(R"({"version": 1, "device": "/dev/vda2", "partuuid": "x"})");
+  REQUIRE(old);
+  CHECK(old->complete());
+  CHECK(old->wiped);
 }
 
 TEST_CASE("efi_pstore conflict on a module system goes to modprobe.d", "[sysconf]") {
@@ -122,41 +131,6 @@ TEST_CASE("built-in with GRUB: drop-in plus update-grub; unknown loader: printed
   CHECK(cp2.manual_cmdline.find("pstore_blk.blkdev=PARTUUID=") == 0);
 }
 
-TEST_CASE("apply twice is a no-op; undo restores the replaced file", "[sysconf]") {
-  TempRoot tmp("efi-pstore-holds-backend");
-  RootFs root(tmp.path);
-  auto sf = probe_system(root, "");
-  auto p = plan_for(sf);
-  const std::string original = tmp.read(kModprobePath);
-  fs::permissions(tmp.path + kModprobePath, fs::perms(0640));
-
-  RealWriter w(tmp.path);
-  auto cp = plan_config(sf, p, root);
-  REQUIRE(cp.changes());
-  auto st = apply_config(cp, State{}, std::nullopt, w, root);
-  REQUIRE(st);
-  CHECK(tmp.read(kModprobePath) == cp.files[0].content);
-
-  auto prior = load_state(root);
-  REQUIRE(prior);
-  REQUIRE(prior->has_value());
-  auto cp2 = plan_config(sf, p, root);
-  CHECK_FALSE(cp2.changes());
-  auto st2 = apply_config(cp2, State{}, *prior, w, root);
-  REQUIRE(st2);
-  // The backup still holds the user's original, not our own output.
-  REQUIRE(st2->files[0].backup.size());
-  CHECK(tmp.read(st2->files[0].backup) == original);
-
-  auto done = undo_config(*st2, w, root);
-  REQUIRE(done);
-  CHECK(tmp.read(kModprobePath) == original);
-  // ... with the permissions it had.
-  CHECK((fs::status(tmp.path + kModprobePath).permissions() & fs::perms::all) == fs::perms(0640));
-  CHECK_FALSE(fs::exists(tmp.path + kPstoreDropinPath));
-  CHECK_FALSE(fs::exists(tmp.path + kStatePath));
-}
-
 TEST_CASE("DryRunWriter and FakeRunner record, never act", "[sysconf]") {
   DryRunWriter w;
   REQUIRE(w.write("/etc/x", "abc", 0644));
@@ -182,7 +156,7 @@ TEST_CASE("a re-run after --now unloaded efi_pstore keeps disabling it", "[sysco
   auto p = plan_for(sf);
   RealWriter w(tmp.path);
   auto cp = plan_config(sf, p, root);
-  REQUIRE(apply_config(cp, State{}, std::nullopt, w, root));
+  for (const auto& f : cp.files) REQUIRE(w.write(f.path, f.content, f.mode));
 
   // What --now leaves behind: efi_pstore unloaded, pstore_blk registered.
   fs::remove_all(tmp.path + "/sys/module/efi_pstore");
