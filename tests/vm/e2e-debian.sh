@@ -42,7 +42,7 @@ bin=$1
 e2e_init bookworm
 e2e_disk debian12
 sfdisk --dump "$work/debian12.img" >"$work/table.initial"
-E2E_DISK_DEV=/dev/vda E2E_SETUP_ARGS="/dev/vda --size 8M" E2E_RERUN_AT=read
+E2E_DISK_DEV=/dev/vda E2E_SETUP_ARGS="/dev/vda --size 8M --replace-backend" E2E_RERUN_AT=read
 E2E_CMDLINE="root=/dev/vda1 rw console=ttyS0 panic=-1 no_timer_check"
 
 # --- 1. setup while / is mounted from the same disk ---------------------------

@@ -75,7 +75,7 @@ p9start=$(((rstart + rsize + 2047) / 2048 * 2048))
 sfdisk --dump "$img" >"$work/table.with-p9"
 grep -qE '^[^ ]+9 : start= *[0-9]+, size= *16384,' "$work/table.with-p9" || fail "partition 9 missing from the test disk"
 
-E2E_SETUP_ARGS="/dev/nvme0n1p9 --now"
+E2E_SETUP_ARGS="/dev/nvme0n1p9 --now --replace-backend"
 e2e_boot a-setup setup
 e2e_check_before a-setup
 e2e_guest_failed a-setup
@@ -92,7 +92,7 @@ e2e_check_archived a-read
 # --- (b) whole disk: setup adds the partition ----------------------------------
 e2e_disk trixie-b
 sfdisk --dump "$work/trixie-b.img" >"$work/table.b-initial"
-E2E_SETUP_ARGS="/dev/nvme0n1 --size 8M --now"
+E2E_SETUP_ARGS="/dev/nvme0n1 --size 8M --now --replace-backend"
 e2e_boot b-setup setup
 e2e_guest_failed b-setup
 e2e_check_setup b-setup nvme0n1p2 2 "$work/table.b-initial"
