@@ -1,4 +1,4 @@
-// Error type shared by every layer (see ../shared/STYLE.md 4.6).
+// Error type shared by every layer (see docs/ARCHITECTURE.md, "Errors").
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // Pure renderers. Every file starts with a comment saying what wrote it and
 // what each knob does (systemd tmpfiles.d/systemd-pstore.conf style); the
-// facts quoted come from docs/FORMAT.md section 8 and DEBIAN-NOTES.md.
+// facts quoted come from docs/FORMAT.md section 8 and docs/DEBIAN.md.
 #include "pstore_blk/sysconf/plan.hpp"
 
 #include <algorithm>

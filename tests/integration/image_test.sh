@@ -1,5 +1,5 @@
 #!/bin/bash
-# setup / undo on disk image files, no root needed (STYLE.md 4.7.6).
+# setup / undo on disk image files, no root needed (docs/ARCHITECTURE.md, "Tests").
 # Usage: image_test.sh PSTORE-BLK SOURCE-DIR
 # Each case runs on a fresh image (truncate, sfdisk, an ext4 made in a
 # separate file and dd-ed in) and a copy of fixtures/systems/debian-6.1-module
