@@ -74,7 +74,7 @@ Child run(const std::vector<std::string>& argv) {
     _exit(127);
   }
   int status = 0;
-  struct rusage ru {};
+  struct rusage ru = {};
   wait4(pid, &status, 0, &ru);
   return {std::chrono::duration<double>(Clock::now() - t0).count(), ru.ru_maxrss, status};
 }

@@ -63,7 +63,7 @@ bool run(const std::vector<std::string>& argv, const std::string& out, double& s
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) return false;
   int status = 0;
-  struct rusage ru {};
+  struct rusage ru = {};
   if (wait4(pid, &status, 0, &ru) != pid) return false;
   secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   rss = ru.ru_maxrss;

@@ -113,7 +113,7 @@ struct DumpTime {
 Result<DumpTime> parse_time(const std::string& s) {
   DumpTime t;
   if (s.empty()) {
-    struct timespec ts {};
+    struct timespec ts = {};
     clock_gettime(CLOCK_REALTIME, &ts);
     return DumpTime{ts.tv_sec, ts.tv_nsec};
   }

@@ -21,7 +21,7 @@ Result<std::unique_ptr<FileSource>> FileSource::open(const std::string& path) {
     if (errno == ENOENT) e.code = Errc::kNotFound;
     return e;
   }
-  struct stat st {};
+  struct stat st = {};
   if (fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);

@@ -60,7 +60,7 @@ OutputDir::~OutputDir() {
 }
 
 bool OutputDir::exists(std::string_view name) const {
-  struct stat st {};
+  struct stat st = {};
   return ::fstatat(fd_, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 

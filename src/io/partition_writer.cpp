@@ -13,7 +13,7 @@ namespace psb::io {
 namespace {
 
 Result<std::uint64_t> size_of(int fd, const std::string& path, bool& is_blk) {
-  struct stat st {};
+  struct stat st = {};
   if (fstat(fd, &st) != 0) return make_sys_error("Failed to stat '" + path + "'", errno);
   is_blk = S_ISBLK(st.st_mode);
   if (is_blk) {

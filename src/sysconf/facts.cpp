@@ -522,9 +522,9 @@ DeviceFacts probe_device_facts(const RootFs& fs, const std::string& path) {
       const std::string name = std::string(buf).substr(std::string(buf).rfind('/') + 1);
       // /sys/class/block/<part> links to .../block/<disk>/<part>.
       if (!::realpath(fs.host_path("/sys/class/block/" + name).c_str(), buf)) continue;
-      std::string sys(buf);
-      sys = sys.substr(0, sys.rfind('/'));
-      if (name != d.kname && sys.substr(sys.rfind('/') + 1) == d.kname)
+      std::string parent_dir(buf);
+      parent_dir = parent_dir.substr(0, parent_dir.rfind('/'));
+      if (name != d.kname && parent_dir.substr(parent_dir.rfind('/') + 1) == d.kname)
         d.partitions_mounted.push_back(name + " on " + dir);
     }
   }

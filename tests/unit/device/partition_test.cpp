@@ -4,10 +4,11 @@
 
 #include <unistd.h>
 
-#include "psb_catch.hpp"
 #include <cstdlib>
 #include <fstream>
 #include <string>
+
+#include "psb_catch.hpp"
 
 using namespace psb::device;
 

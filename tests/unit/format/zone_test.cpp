@@ -1,7 +1,6 @@
 #include "pstore_blk/format/zone.hpp"
 
 #include "psb_catch.hpp"
-
 #include "zone_builder.hpp"
 
 using namespace psb::format;

@@ -102,7 +102,7 @@ TEST_CASE("OutputDir never replaces a name without replace, and never follows a 
   TempDir t;
   auto dir = io::OutputDir::open(t.path + "/out");
   REQUIRE(dir);
-  struct stat st {};
+  struct stat st = {};
   REQUIRE(stat((t.path + "/out").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
 
@@ -124,7 +124,7 @@ TEST_CASE("OutputDir never replaces a name without replace, and never follows a 
   CHECK(planted.error().code == Errc::kConflict);
   REQUIRE(dir->write_file("b", "record", 0600, 1700000000, 5, true));
   CHECK(slurp(t.path + "/target") == "precious");
-  struct stat lst {};
+  struct stat lst = {};
   REQUIRE(lstat((t.path + "/out/b").c_str(), &lst) == 0);
   CHECK(S_ISREG(lst.st_mode));
   CHECK((lst.st_mode & 0777) == 0600);

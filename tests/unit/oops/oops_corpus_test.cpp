@@ -1,13 +1,13 @@
 // parse_crash() on whole reports: the hand-written corpus in
 // fixtures/oops-corpus/ (one <case>.expected per <case>.txt) and the records
 // real kernels wrote in fixtures/kernel/*/ (kernel-fixtures.expected).
-#include "psb_catch.hpp"
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
 
+#include "psb_catch.hpp"
 #include "pstore_blk/oops/oops.hpp"
 
 #ifndef PSB_SOURCE_DIR

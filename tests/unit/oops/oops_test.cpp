@@ -2,8 +2,9 @@
 // small texts written here (the corpus test covers whole reports).
 #include "pstore_blk/oops/oops.hpp"
 
-#include "psb_catch.hpp"
 #include <string>
+
+#include "psb_catch.hpp"
 
 using namespace psb::oops;
 

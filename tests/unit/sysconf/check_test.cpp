@@ -2,9 +2,8 @@
 // (regenerate them with fixtures/systems/make-systems.sh).
 #include "pstore_blk/sysconf/check.hpp"
 
-#include "psb_catch.hpp"
-
 #include "golden.hpp"
+#include "psb_catch.hpp"
 #include "pstore_blk/sysconf/config.hpp"
 
 using namespace psb::sysconf;

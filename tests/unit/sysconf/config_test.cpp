@@ -160,7 +160,7 @@ TEST_CASE("a re-run after --now unloaded efi_pstore keeps disabling it", "[sysco
 
   // What --now leaves behind: efi_pstore unloaded, pstore_blk registered.
   fs::remove_all(tmp.path + "/sys/module/efi_pstore");
-  { std::ofstream(tmp.path + "/sys/module/pstore/parameters/backend") << "pstore_blk\n"; }
+  std::ofstream(tmp.path + "/sys/module/pstore/parameters/backend") << "pstore_blk\n";
   auto sf2 = probe_system(root, "");
   CHECK(sf2.active_backend() == "pstore_blk");
   auto p2 = plan_for(sf2);

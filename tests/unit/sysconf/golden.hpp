@@ -2,11 +2,12 @@
 // PSB_UPDATE_GOLDEN=1 rewrites the file instead (zstd --set-exact-output).
 #pragma once
 
-#include "psb_catch.hpp"
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include "psb_catch.hpp"
 
 #ifndef PSB_SOURCE_DIR
 #define PSB_SOURCE_DIR "."

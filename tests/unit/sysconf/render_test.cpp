@@ -1,7 +1,6 @@
 // Every renderer against its golden text in fixtures/sysconf/.
-#include "psb_catch.hpp"
-
 #include "golden.hpp"
+#include "psb_catch.hpp"
 #include "pstore_blk/sysconf/plan.hpp"
 
 using namespace psb::sysconf;
