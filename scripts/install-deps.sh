@@ -1,7 +1,11 @@
 #!/bin/bash
-# Installs the Debian 12 packages pstore-blk needs to build and test.
-#   install-deps.sh          build + unit/CLI/golden tests
-#   install-deps.sh --vm     also the QEMU end-to-end tests (qemu, busybox, ...)
+# Installs the Debian packages pstore-blk needs, in tiers (Debian 12 bookworm and
+# Debian 13 trixie have every name below; tests/distro checks trixie):
+#   install-deps.sh          build the tool (scripts/demo.sh)
+#   install-deps.sh --test   + unit/CLI/golden/image/package/style tests
+#   install-deps.sh --vm     + the QEMU end-to-end tests and the distribution test
+#                            (scripts/test.sh)
+#   install-deps.sh --print [--test|--vm]   print the package names, install nothing
 # Run as root (or through sudo). Safe to re-run.
 set -euo pipefail
 
@@ -12,21 +16,43 @@ build_pkgs=(
   libcli11-dev                  # command line (cli layer)
   nlohmann-json3-dev            # --json output
   libfmt-dev                    # text formatting (cli layer)
-  catch2                        # unit tests (v2)
-  liblzma-dev xz-utils          # tests read the xz-compressed fixtures
+  xz-utils                      # the demo and the tests read the xz-compressed fixtures
+  dpkg-dev file                 # CPack's .deb: dpkg-shlibdeps finds the runtime dependencies
+)
+test_pkgs=(
+  catch2                        # unit tests (v2 on Debian 12, v3 on Debian 13)
+  liblzma-dev                   # unit tests read the xz-compressed fixtures
   python3                       # tests check --json output
   clang libclang-rt-dev         # libFuzzer targets (tests/fuzz, scripts/fuzz.sh)
   time                          # tests measure peak memory (/usr/bin/time)
   fdisk e2fsprogs util-linux    # image tests build partitioned disks
-  dpkg-dev file                 # CPack's .deb: dpkg-shlibdeps finds the runtime dependencies
   groff-base man-db bsdextrautils asciidoctor  # the man page test renders it and checks it is not stale
+  clang-format                  # style test
+  lintian                       # package test checks the .deb
 )
 vm_pkgs=(
-  qemu-system-x86 ovmf busybox-static cpio kmod gcc-12 bc flex bison libelf-dev libssl-dev debootstrap
-  ca-certificates
+  qemu-system-x86 ovmf busybox-static cpio kmod gcc-12 bc flex bison libelf-dev libssl-dev
+  debootstrap ca-certificates
 )
+print=0
+if [[ "${1:-}" == --print ]]; then
+  print=1
+  shift
+fi
 pkgs=("${build_pkgs[@]}")
-if [[ "${1:-}" == --vm ]]; then pkgs+=("${vm_pkgs[@]}"); fi
+case "${1:-}" in
+  "") ;;
+  --test) pkgs+=("${test_pkgs[@]}") ;;
+  --vm) pkgs+=("${test_pkgs[@]}" "${vm_pkgs[@]}") ;;
+  *)
+    echo "usage: install-deps.sh [--print] [--test|--vm]" >&2
+    exit 2
+    ;;
+esac
+if ((print)); then
+  printf '%s\n' "${pkgs[@]}"
+  exit 0
+fi
 
 sudo=()
 if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
