@@ -27,7 +27,9 @@ CaptureTable table(const std::string& name, const std::string& device = "") {
   return capture_table(t.sf, t.cf, device);
 }
 
-const BackendRow& row(const CaptureTable& t, const std::string& name) {
+// const char*, not std::string: g++ 14's -Wdangling-reference flags a reference
+// returned from a call that was given a temporary string.
+const BackendRow& row(const CaptureTable& t, const char* name) {
   const BackendRow* r = t.row(name);
   REQUIRE(r != nullptr);
   return *r;
