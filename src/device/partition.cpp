@@ -8,6 +8,8 @@
 #include <blkid/blkid.h>
 #include <fcntl.h>
 #include <libfdisk/libfdisk.h>
+#include <linux/blkpg.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -411,6 +413,34 @@ Result<void> PartitionPlan::commit(std::vector<std::string>* messages) const {
   return closed;
 }
 
+namespace {
+
+// fdisk_reread_changes() can return 0 and still leave the partition in the
+// kernel: BLKPG_DEL_PARTITION fails with EBUSY while anyone has the partition
+// open (udev's probe of it right after pstore_blk let go, in the OVMF e2e
+// test). Ask again for up to 5 s; ENXIO means the kernel has no such
+// partition any more, which is what we want.
+Result<void> drop_from_kernel(int disk_fd, int number, const std::string& disk) {
+  blkpg_partition part{};
+  part.pno = number;
+  blkpg_ioctl_arg arg{};
+  arg.op = BLKPG_DEL_PARTITION;
+  arg.datalen = sizeof part;
+  arg.data = &part;
+  int err = 0;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    if (::ioctl(disk_fd, BLKPG, &arg) == 0 || errno == ENXIO) return {};
+    err = errno;
+    if (err != EBUSY) break;
+    ::usleep(100000);
+  }
+  return make_sys_error("Partition " + std::to_string(number) + " was deleted from the table of '" +
+                            disk + "', but the kernel still has it (in use?)",
+                        err);
+}
+
+}  // namespace
+
 Result<void> delete_partition(const std::string& disk, int number, const std::string& uuid) {
   auto c = FdiskContext::open(disk, false);
   if (!c) return c.error();
@@ -436,6 +466,8 @@ Result<void> delete_partition(const std::string& disk, int number, const std::st
   if (now->is_block_device && (rc = fdisk_reread_changes(cxt, org.get())) != 0)
     return make_sys_error("Partition deleted from '" + disk + "', but the kernel was not told",
                           -rc);
+  if (now->is_block_device)
+    if (auto d = drop_from_kernel(fdisk_get_devfd(cxt), number, disk); !d) return d;
   return (*c)->close();
 }
 
