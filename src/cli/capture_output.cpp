@@ -63,10 +63,11 @@ void print_panics(const CaptureTable& t) {
   if (t.panic_timeout)
     std::cout << fmt::format(
         "  kernel.panic = {}{}\n", *t.panic_timeout,
-        *t.panic_timeout == 0
-            ? (t.reboot_on_panic_configured
-                   ? " now; a reboot timeout is configured for the next boot"
-                   : ": after a panic the machine hangs until power-cycled")
+        *t.panic_timeout == 0 ? (t.reboot_on_panic_configured
+                                     ? " now; a reboot timeout is configured for the next boot"
+                                     : ": after a panic the machine hangs until power-cycled")
+        : *t.panic_timeout < 0
+            ? std::string(": the machine reboots at once after a panic")  // kernel/panic.c
             : fmt::format(": the machine reboots {} s after a panic", *t.panic_timeout));
 }
 
