@@ -116,7 +116,7 @@ TEST_CASE("OutputDir never replaces a name without replace, and never follows a 
 
   // A planted symlink: refused without replace; with it the link itself is
   // replaced and its target is untouched.
-  { std::ofstream(t.path + "/target") << "precious"; }
+  std::ofstream(t.path + "/target") << "precious";  // closed at the end of the statement
   REQUIRE(symlink("../target", (t.path + "/out/b").c_str()) == 0);
   CHECK(dir->exists("b"));
   auto planted = dir->write_file("b", "record", 0600, std::nullopt, 0, false);
@@ -139,7 +139,7 @@ TEST_CASE("OutputDir never replaces a name without replace, and never follows a 
   CHECK_FALSE(dir->exists("a"));
 
   CHECK_FALSE(dir->write_file("../escape", "x", 0600, std::nullopt, 0, true));
-  { std::ofstream(t.path + "/file") << "x"; }
+  std::ofstream(t.path + "/file") << "x";
   auto notdir = io::OutputDir::open(t.path + "/file");
   REQUIRE_FALSE(notdir);
   CHECK(notdir.error().code == Errc::kInvalidArgument);

@@ -41,7 +41,7 @@ struct Machine {
     root = dir + "/root";
     disk = dir + "/disk.img";
     fs::copy(psb::test::source_path("fixtures/systems/" + tree), root, fs::copy_options::recursive);
-    { std::ofstream(disk).close(); }
+    std::ofstream(disk).close();
     fs::resize_file(disk, 64 << 20);
     const std::string cmd =
         "printf 'label: gpt\\nstart=2048, size=16MiB, type=linux, name=data\\n' "
@@ -56,7 +56,7 @@ struct Machine {
     std::map<std::string, std::string> out;
     for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
          ++it) {
-      struct stat st {};
+      struct stat st;
       REQUIRE(lstat(it->path().c_str(), &st) == 0);
       std::string v = std::to_string(st.st_mode);
       if (S_ISREG(st.st_mode)) v += ":" + slurp(it->path());
