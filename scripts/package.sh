@@ -6,9 +6,10 @@
 # Prints the path of the .deb.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
-"$src/scripts/install-deps.sh"
+# Everything but the .deb's path goes to stderr: callers use $(scripts/package.sh).
+"$src/scripts/install-deps.sh" >&2
 BUILD_DIR="$src/build-release" BUILD_TYPE=Release "$src/scripts/build.sh" \
-  -DPSB_BUILD_TESTS=OFF -DPSB_BUILD_BENCH=OFF
+  -DPSB_BUILD_TESTS=OFF -DPSB_BUILD_BENCH=OFF >&2
 cd "$src/build-release"
 rm -f pstore-blk_*.deb
 cpack >&2
