@@ -17,12 +17,13 @@ struct CheckArgs {
   std::optional<int> partition;
   bool json = false;
   std::string root = "/";
+  std::string kernel;
 };
 
 int run_check(const CheckArgs& a) {
   sysconf::RootFs root(a.root);
   sysconf::RootFs live("/");
-  auto sf = sysconf::probe_system(root, sysconf::read_kernel_log(root));
+  auto sf = sysconf::probe_system(root, sysconf::read_kernel_log(root), a.kernel);
   std::optional<sysconf::DeviceReport> dev;
   sysconf::SetupPlan defaults;
   if (!a.device.empty()) {
@@ -58,6 +59,7 @@ void attach_check(CLI::App& sub, std::function<int()>& action) {
   sub.add_option("--partition", a->partition, "with a disk image: its partition N")->type_name("N");
   sub.add_flag("--json", a->json, "print one JSON document");
   sub.add_option("--root", a->root, "read the system below DIR (default /)")->type_name("DIR");
+  add_kernel_option(sub, a->kernel);
   sub.callback([a, &action] { action = [a] { return run_check(*a); }; });
 }
 

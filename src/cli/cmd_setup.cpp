@@ -33,6 +33,7 @@ struct SetupArgs {
   bool replace_backend = false;
   std::optional<long> reboot_on_panic;
   std::string root = "/";
+  std::string kernel;
 };
 
 std::string indent(const std::string& text, const char* pad) {
@@ -75,6 +76,8 @@ Result<SetupRequest> parse_request(const SetupArgs& a) {
   req.reboot_on_panic = a.reboot_on_panic;
   if (a.now && !RootFs(a.root).is_live())
     return make_error(Errc::kInvalidArgument, "--now cannot be used with --root");
+  if (a.now && !a.kernel.empty())
+    return make_error(Errc::kInvalidArgument, "--now cannot be used with --kernel");
   req.now = a.now;
   req.force = a.force;
   return req;
@@ -176,7 +179,7 @@ std::optional<int> accept_capture_change(const CaptureChange& change, bool repla
 
 Result<SetupTransaction> plan(const SetupArgs& a, const SetupRequest& req, CaptureChange& change) {
   RootFs root(a.root);
-  auto sf = probe_system(root, read_kernel_log(root));
+  auto sf = probe_system(root, read_kernel_log(root), a.kernel);
   auto params = plan_parameters(req, sf);
   if (!params) return params.error();
   auto dev = probe_device(RootFs("/"), a.device, a.partition, params->kmsg_kib);
@@ -284,6 +287,7 @@ void attach_setup(CLI::App& sub, std::function<int()>& action) {
                  "write kernel.panic=SECONDS in sysctl.d: reboot that long after a panic")
       ->type_name("SECONDS");
   sub.add_option("--root", a->root, "configure the system below DIR (default /)")->type_name("DIR");
+  add_kernel_option(sub, a->kernel);
   sub.callback([a, &action] { action = [a] { return run_setup(*a); }; });
 }
 

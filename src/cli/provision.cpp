@@ -48,6 +48,42 @@ std::string module_line(const ModuleFacts& m) {
   return s;
 }
 
+}  // namespace
+
+nlohmann::ordered_json kernel_from_name(KernelFrom f) {
+  switch (f) {
+    case KernelFrom::kRunning:
+      return "running";
+    case KernelFrom::kOption:
+      return "option";
+    case KernelFrom::kInstalled:
+      return "installed";
+    case KernelFrom::kUnknown:
+      break;
+  }
+  return nullptr;
+}
+
+std::string kernel_release_text(const SystemFacts& sf) {
+  switch (sf.kernel_from) {
+    case KernelFrom::kRunning:
+      return sf.kernel_release + " (running)";
+    case KernelFrom::kOption:
+      return sf.kernel_release + " (--kernel)";
+    case KernelFrom::kInstalled:
+      return sf.kernel_release + fmt::format(
+                                     " (no /proc: newest of {} installed in /lib/modules "
+                                     "with a /boot/config-*; choose with --kernel)",
+                                     sf.installed_kernels.size());
+    case KernelFrom::kUnknown:
+      break;
+  }
+  return "unknown (no /proc/sys/kernel/osrelease, no /lib/modules/* with a /boot/config-*; "
+         "name it with --kernel)";
+}
+
+namespace {
+
 void row(const std::string& key, const std::string& value) {
   std::cout << fmt::format("  {:<16}{}\n", key + ":", value);
 }
@@ -56,8 +92,7 @@ void row(const std::string& key, const std::string& value) {
 
 void print_facts(const SystemFacts& sf) {
   std::cout << "Kernel\n";
-  row("release",
-      sf.kernel_release.empty() ? "unknown (no /proc/sys/kernel/osrelease)" : sf.kernel_release);
+  row("release", kernel_release_text(sf));
   row("config", sf.config_source.empty() ? "not found" : sf.config_source);
   row("pstore", module_line(sf.pstore));
   row("pstore_zone", module_line(sf.pstore_zone));
@@ -154,7 +189,9 @@ nlohmann::ordered_json facts_json(const SystemFacts& sf) {
   };
   nlohmann::ordered_json j;
   j["root"] = sf.root;
-  j["kernel_release"] = sf.kernel_release;
+  j["kernel_release"] = sf.kernel_release.empty() ? nlohmann::ordered_json(nullptr)
+                                                  : nlohmann::ordered_json(sf.kernel_release);
+  j["kernel_release_from"] = kernel_from_name(sf.kernel_from);
   j["config_source"] = sf.config_source.empty() ? nlohmann::ordered_json(nullptr)
                                                 : nlohmann::ordered_json(sf.config_source);
   j["pstore"] = mod(sf.pstore);
@@ -230,6 +267,13 @@ nlohmann::ordered_json verdicts_json(const std::vector<Verdict>& v) {
   nlohmann::ordered_json j;
   for (const auto& x : v) j[x.kind] = {{"captured", x.yes}, {"reason", x.reason}};
   return j;
+}
+
+void add_kernel_option(CLI::App& sub, std::string& kernel) {
+  sub.add_option("--kernel", kernel,
+                 "read the config and modules of kernel RELEASE (default: the running one; "
+                 "without /proc the newest installed)")
+      ->type_name("RELEASE");
 }
 
 bool confirm(const std::string& question) {

@@ -7,9 +7,11 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 namespace psb::sysconf {
@@ -299,12 +301,40 @@ void probe_bootloader(const RootFs& fs, SystemFacts& sf) {
   }
 }
 
+/// Releases with both lib/modules/R and boot/config-R, oldest first by
+/// version (strverscmp: 6.1.0-9 < 6.1.0-10 < 6.12.1).
+std::vector<std::string> installed_kernels(const RootFs& fs) {
+  std::vector<std::string> out;
+  for (const auto& r : fs.list("/lib/modules"))
+    if (fs.is_dir("/lib/modules/" + r) && fs.exists("/boot/config-" + r)) out.push_back(r);
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return strverscmp(a.c_str(), b.c_str()) < 0;
+  });
+  return out;
+}
+
+void choose_kernel(const RootFs& fs, const std::string& option, SystemFacts& sf) {
+  if (!option.empty()) {
+    sf.kernel_release = option;
+    sf.kernel_from = KernelFrom::kOption;
+  } else if (auto r = fs.read_line("/proc/sys/kernel/osrelease"); r && !r->empty()) {
+    sf.kernel_release = *r;
+    sf.kernel_from = KernelFrom::kRunning;
+  } else {
+    sf.installed_kernels = installed_kernels(fs);
+    if (sf.installed_kernels.empty()) return;
+    sf.kernel_release = sf.installed_kernels.back();
+    sf.kernel_from = KernelFrom::kInstalled;
+  }
+}
+
 }  // namespace
 
-SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log) {
+SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log,
+                         const std::string& kernel_release) {
   SystemFacts sf;
   sf.root = fs.root();
-  sf.kernel_release = fs.read_line("/proc/sys/kernel/osrelease").value_or("");
+  choose_kernel(fs, kernel_release, sf);
   if (!sf.kernel_release.empty()) {
     char* end = nullptr;
     sf.kernel_major = static_cast<int>(std::strtol(sf.kernel_release.c_str(), &end, 10));

@@ -71,9 +71,21 @@ struct BackendRefusal {
 /// The last refusal in `kernel_log` (dmesg text), if any.
 std::optional<BackendRefusal> find_backend_refusal(const std::string& kernel_log);
 
+/// Where SystemFacts::kernel_release came from.
+enum class KernelFrom {
+  kUnknown,    ///< none found: no /proc, no DIR/lib/modules/* with a /boot/config-*
+  kRunning,    ///< the running kernel: /proc/sys/kernel/osrelease of the tree
+  kOption,     ///< given by the user (--kernel RELEASE)
+  kInstalled,  ///< offline tree: the newest DIR/lib/modules/R with DIR/boot/config-R
+};
+
 struct SystemFacts {
   std::string root;
-  std::string kernel_release;  ///< /proc/sys/kernel/osrelease
+  std::string kernel_release;  ///< see kernel_from
+  KernelFrom kernel_from = KernelFrom::kUnknown;
+  /// The releases installed in the tree (lib/modules/* with a boot/config-*),
+  /// oldest first; filled when kernel_from is kInstalled.
+  std::vector<std::string> installed_kernels;
   int kernel_major = 0, kernel_minor = 0;
   std::string config_source;  ///< /boot/config-<kver> or /proc/config.gz; empty: none found
   KernelConfig config;
@@ -114,8 +126,13 @@ struct SystemFacts {
 };
 
 /// Reads every fact through `fs`. `kernel_log` is the kernel's log text (dmesg
-/// lines); pass "" when it is not available.
-SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log);
+/// lines); pass "" when it is not available. `kernel_release` chooses the
+/// kernel whose config and modules are read; "" means the tree's running
+/// kernel (/proc/sys/kernel/osrelease), else, in a tree without /proc (an
+/// offline system image), the newest release in lib/modules/ that has a
+/// matching boot/config-*.
+SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log,
+                         const std::string& kernel_release = "");
 
 /// The kernel log of the system behind `fs`: /dev/kmsg on the live system,
 /// else the file /var/log/dmesg of the tree (fake trees carry one); "" when
