@@ -215,17 +215,17 @@ void report_erased(std::size_t n, const char* verb, const char* flag_does) {
 
 // list's columns, in the order of record_cells().
 const Column kListColumns[] = {
-    {"NAME", 32, false, "record name, as the kernel names its file"},
-    {"TYPE", 7, false, "dmesg, pmsg, console or ftrace"},
-    {"ID", 4, true, "record id (the kernel's file name suffix)"},
-    {"OFFSET", 9, true, "zone offset in bytes from the start of the partition"},
-    {"STATE", 9, false, "ok, erased, truncated, decompress-failed, ..."},
-    {"REASON", 9, false, "why the kernel dumped (Oops, Panic, ...)"},
-    {"COUNT", 5, true, "dmesg dump counter"},
-    {"TIME", 20, false, "dump time (UTC)"},
-    {"COMPRESSED", 10, false, "yes if the kernel compressed the record"},
-    {"SIZE", 7, true, "bytes of the record file (as show prints it)"},
-    {"DETAIL", 0, false, "what is wrong with a damaged record"},
+    {"NAME", 32, false, "record name, as the kernel names its file", "name"},
+    {"TYPE", 7, false, "dmesg, pmsg, console or ftrace", "type"},
+    {"ID", 4, true, "record id (the kernel's file name suffix)", "id"},
+    {"OFFSET", 9, true, "zone offset in bytes from the start of the partition", "offset"},
+    {"STATE", 9, false, "ok, erased, truncated, decompress-failed, ...", "state erased"},
+    {"REASON", 9, false, "why the kernel dumped (Oops, Panic, ...)", "reason"},
+    {"COUNT", 5, true, "dmesg dump counter", "counter"},
+    {"TIME", 20, false, "dump time (UTC)", "time time_sec time_nsec"},
+    {"COMPRESSED", 10, false, "yes if the kernel compressed the record", "compressed"},
+    {"SIZE", 7, true, "bytes of the record file (as show prints it)", "size salvaged_size"},
+    {"DETAIL", 0, false, "what is wrong with a damaged record", "detail"},
 };
 constexpr std::size_t kListDefault[] = {0, 1, 3, 4, 5, 6, 7, 8, 9};
 
@@ -314,6 +314,7 @@ int run_list(const ReadArgs& a) {
   auto s = open_session(a);
   if (!s) return fail(s.error());
   if (s->symbols) s->opts.symbols = &*s->symbols;
+  const std::vector<std::size_t> chosen = *cols;
   TableWriter table(kListColumns, std::move(*cols), a.style);
   // JSON records are kept as their text (a few hundred bytes each, at most
   // one per zone), never as a JSON tree.
@@ -325,7 +326,9 @@ int run_list(const ReadArgs& a) {
   auto sum = io::scan_partition(s->area.source(), s->opts, [&](Record&& r) {
     if (rows++ == 0 && !a.json) table.header();
     if (a.json)
-      records.push_back(record_json(r, r.size).dump(2));
+      records.push_back(a.columns.empty()
+                            ? record_json(r, r.size).dump(2)
+                            : keep_columns(record_json(r, r.size), kListColumns, chosen).dump(2));
     else
       table.row(record_cells(r, r.size));
   });

@@ -50,18 +50,18 @@ struct SummaryArgs {
 
 // summary's columns, in the order of group_cells().
 const Column kSummaryColumns[] = {
-    {"GROUP", 0, false, "group id: a hash of the crash signature"},
-    {"COUNT", 0, true, "records in the group"},
-    {"KIND", 0, false, "oops, panic, bug, warning, ..."},
-    {"FUNCTION", 0, false, "the function the crash happened in"},
-    {"TASK", 0, false, "the task that was running"},
-    {"FIRST", 0, false, "first dump time (UTC)"},
-    {"LAST", 0, false, "last dump time (UTC)"},
-    {"RELEASE", 0, false, "kernel releases that crashed"},
-    {"RECORDS", 0, false, "how the texts were obtained (compressed, erased, ...)"},
-    {"SOURCES", 0, false, "images or directories the records came from"},
-    {"TITLE", 0, false, "what the kind means"},
-    {"SIGNATURE", 0, false, "the normalised signature the group id hashes"},
+    {"GROUP", 0, false, "group id: a hash of the crash signature", "group"},
+    {"COUNT", 0, true, "records in the group", "count"},
+    {"KIND", 0, false, "oops, panic, bug, warning, ...", "kind"},
+    {"FUNCTION", 0, false, "the function the crash happened in", "function"},
+    {"TASK", 0, false, "the task that was running", "task"},
+    {"FIRST", 0, false, "first dump time (UTC)", "first"},
+    {"LAST", 0, false, "last dump time (UTC)", "last"},
+    {"RELEASE", 0, false, "kernel releases that crashed", "releases"},
+    {"RECORDS", 0, false, "how the texts were obtained (compressed, erased, ...)", "states"},
+    {"SOURCES", 0, false, "images or directories the records came from", "sources source_count"},
+    {"TITLE", 0, false, "what the kind means", "title headline"},
+    {"SIGNATURE", 0, false, "the normalised signature the group id hashes", "signature"},
 };
 constexpr std::size_t kSummaryDefault[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
 
@@ -161,12 +161,15 @@ class Summary {
                      sources_read_, groups_.sorted().size(), how));
   }
 
-  // summary --json: one document with every group and the totals.
-  void print_json() const {
+  // summary --json: one document with every group and the totals; with -o
+  // (`chosen` non-empty) each group keeps the keys of those columns only.
+  void print_json(std::span<const std::size_t> chosen) const {
     using J = nlohmann::ordered_json;
     J j;
     j["groups"] = J::array();
-    for (const auto* g : groups_.sorted()) j["groups"].push_back(group_json(*g));
+    for (const auto* g : groups_.sorted())
+      j["groups"].push_back(chosen.empty() ? group_json(*g)
+                                           : keep_columns(group_json(*g), kSummaryColumns, chosen));
     j["records"] = groups_.records();
     j["sources"] = sources_read_;
     j["states"] = J::object();
@@ -221,6 +224,7 @@ int run_summary(const SummaryArgs& a) {
     return usage_error("--json and --json-lines exclude each other", "summary");
   auto cols = parse_columns(a.columns.empty() ? "+" : a.columns, kSummaryColumns, kSummaryDefault);
   if (!cols) return usage_error(cols.error().message(), "summary");
+  const std::vector<std::size_t> chosen = a.columns.empty() ? std::vector<std::size_t>{} : *cols;
   const TableWriter table(kSummaryColumns, std::move(*cols), a.style);
   io::ReadOptions opts;
   if (!a.abi.empty()) opts.abi = format::Abi::by_name(a.abi);  // checked by expect_abi
@@ -253,7 +257,7 @@ int run_summary(const SummaryArgs& a) {
     last_source = t.input->source;
   });
   if (a.json) {
-    sum.print_json();
+    sum.print_json(chosen);
   } else if (!a.json_lines) {
     sum.print_table(table);
     sum.report_totals();

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <set>
+#include <sstream>
 
 #include "pstore_blk/cli/app.hpp"
 
@@ -104,6 +106,26 @@ Result<std::vector<std::size_t>> parse_columns(const std::string& list, std::spa
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
+  return out;
+}
+
+nlohmann::ordered_json keep_columns(const nlohmann::ordered_json& object,
+                                    std::span<const Column> all,
+                                    std::span<const std::size_t> chosen) {
+  auto keys_of = [](const Column& c) {
+    std::vector<std::string> keys;
+    std::istringstream in(c.json);
+    for (std::string k; in >> k;) keys.push_back(k);
+    return keys;
+  };
+  std::set<std::string> of_any, wanted;
+  for (const auto& c : all)
+    for (auto& k : keys_of(c)) of_any.insert(std::move(k));
+  for (auto i : chosen)
+    for (auto& k : keys_of(all[i])) wanted.insert(std::move(k));
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : object.items())
+    if (wanted.count(k) || !of_any.count(k)) out[k] = v;
   return out;
 }
 

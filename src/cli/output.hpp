@@ -29,6 +29,7 @@ void flush_stdout();
 
 }  // namespace psb::cli
 
+#include <nlohmann/json.hpp>
 #include <span>
 #include <vector>
 
@@ -38,13 +39,21 @@ namespace psb::cli {
 
 /// One column of a table (`list`, `summary`): its -o name, the width the
 /// text table pads it to (0: sized to the longest cell), its alignment and a
-/// line for --help.
+/// line for --help; `json` names the keys of the JSON object (-J) that carry
+/// the same fact, separated by spaces, so -o chooses them too.
 struct Column {
   const char* name;
   std::size_t width;
   bool right;
   const char* help;
+  const char* json;
 };
+
+/// -J with -o (as lsblk -J -o): `object` without the keys no chosen column
+/// names; keys of no column at all stay. Order is kept.
+nlohmann::ordered_json keep_columns(const nlohmann::ordered_json& object,
+                                    std::span<const Column> all,
+                                    std::span<const std::size_t> chosen);
 
 /// How a table is printed: util-linux's -n/--noheadings and -r/--raw.
 struct TableStyle {

@@ -21,3 +21,6 @@ d = json.load(sys.stdin)
 print(list(d), d["records"], d["sources"], d["states"])
 print(sorted(d["groups"][0]))
 '
+echo "== -J -o chooses the keys (lsblk -J -o)"
+"$PSB" list -J -o NAME,TIME $img | python3 -c 'import json,sys; d=json.load(sys.stdin); print([sorted(r) for r in d["records"]][0])'
+"$PSB" summary -J -o GROUP,KIND $img | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sorted(d["groups"][0]))'
