@@ -64,6 +64,16 @@ case="a mounted or ext4 partition is refused"
 "$BIN" setup "${loop}p1" --root root --yes >out.txt 2>&1; rc=$?
 if [ $rc = 1 ] && grep -Eq 'mounted|ext4' out.txt; then ok; else fail "rc=$rc $(cat out.txt)"; fi
 
+case="--force does not override a mounted partition: refused before anything is written"
+if [ $mounted = 1 ]; then
+  tree() { find root -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum; }
+  t0=$(tree)
+  "$BIN" setup "${loop}p1" --root root --yes --force >out.txt 2>&1; rc=$?
+  if [ $rc = 1 ] && grep -q 'is mounted on' out.txt && ! grep -q continuing out.txt && [ "$(tree)" = "$t0" ]; then
+    ok
+  else fail "rc=$rc $(cat out.txt)"; fi
+fi
+
 case="undo --remove-partition deletes it from the table and the kernel"
 if "$BIN" undo --root root --remove-partition >out.txt 2>&1; then
   for _ in $(seq 30); do [ -e "/sys/class/block/${kname}p2" ] || break; sleep 0.1; done
