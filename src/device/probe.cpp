@@ -9,6 +9,7 @@
 #include <array>
 #include <cstring>
 
+#include "pstore_blk/device/partition.hpp"
 #include "pstore_blk/format/discover.hpp"
 #include "pstore_blk/io/diagnose.hpp"
 
@@ -62,6 +63,32 @@ std::optional<std::uint64_t> gpt_disk_size(const io::ByteSource& src) {
     return (alt + 1) * sector;
   }
   return std::nullopt;
+}
+
+// Entries that libfdisk reads from the table but libblkid leaves out, as the
+// kernel's own parser does (block/partitions/efi.c is_pte_valid: an entry
+// that starts or ends past the last LBA is skipped): "; partition 2
+// ("pstore", bytes 20971520-102400511) is in the gpt table but libblkid and
+// the kernel ignore it: it ends past the end of the disk (67108864 bytes)".
+// "" when there are none or libfdisk cannot read the table either.
+std::string ignored_entries(const std::string& path, const DiskInfo& seen) {
+  auto layout = read_layout(path);
+  if (!layout) return "";
+  std::string out;
+  for (const auto& p : layout->partitions) {
+    if (std::any_of(seen.partitions.begin(), seen.partitions.end(),
+                    [&](const PartitionInfo& q) { return q.number == p.number; }))
+      continue;
+    const std::uint64_t end = p.start + p.size;
+    out += "; partition " + std::to_string(p.number) +
+           (p.name.empty() ? "" : " (\"" + p.name + "\")") + ", bytes " + std::to_string(p.start) +
+           "-" + std::to_string(end - 1) + ", is in the " + layout->label +
+           " table but libblkid and the kernel ignore it: " +
+           (end > layout->size
+                ? "it ends past the end of the disk (" + std::to_string(layout->size) + " bytes)"
+                : std::string("it lies outside the area its table header allows"));
+  }
+  return out;
 }
 
 }  // namespace
@@ -185,7 +212,7 @@ Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> 
       have += (have.empty() ? "" : ", ") + std::to_string(p.number);
     return make_error(Errc::kNotFound, "'" + path + "' has no partition " +
                                            std::to_string(*partition) + "; its partitions are " +
-                                           have);
+                                           have + ignored_entries(path, *disk));
   }
   for (const auto& p : disk->partitions)
     if (p.name == "pstore") return use(p, "GPT partition named \"pstore\"");
@@ -210,7 +237,8 @@ Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> 
     return make_error(Errc::kNotFound,
                       "'" + path +
                           "': no partition is named \"pstore\" or starts with a pstore/zone "
-                          "signature; pick one with --partition N");
+                          "signature; pick one with --partition N" +
+                          ignored_entries(path, *disk));
   std::string nums;
   for (auto* p : with_sig) nums += (nums.empty() ? "" : ", ") + std::to_string(p->number);
   return make_error(Errc::kInvalidArgument, "'" + path +
