@@ -47,7 +47,8 @@ std::string indent(const std::string& text, const char* pad) {
 Result<SetupRequest> parse_request(const SetupArgs& a) {
   auto size = parse_size(a.size);
   if (!size) return size.error();
-  if (*size == 0 || *size % 4096 != 0)
+  if (*size == 0) return make_error(Errc::kInvalidArgument, "--size '" + a.size + "' is zero");
+  if (*size % 4096 != 0)
     return make_error(Errc::kInvalidArgument, "--size '" + a.size + "' is not a multiple of 4 KiB");
   if (a.kmsg <= 0 || a.kmsg % 4 != 0)
     return make_error(Errc::kInvalidArgument,

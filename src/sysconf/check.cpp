@@ -86,7 +86,8 @@ Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
     r.signatures = *sigs;
   }
   for (const auto& s : r.signatures)
-    r.problems.push_back({Problem::Kind::kSignature, "it carries a " + s.type + " signature (" +
+    r.problems.push_back({Problem::Kind::kSignature, "it carries a signature of type " + s.type +
+                                                         " (" +
                                                          (s.usage.empty() ? "other" : s.usage) +
                                                          ") at byte " + std::to_string(s.offset)});
   return r;

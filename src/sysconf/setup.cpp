@@ -77,8 +77,8 @@ Result<PartitionStep> plan_partition(const SetupRequest& req, const DeviceReport
     if (const Problem* p = dev.blocking()) return refuse(req.device + ": " + p->text);
     if (dev.pttype.empty() && !dev.signatures.empty())
       return refuse("refusing to partition " + dev.disk +
-                    ": it has no partition table but carries a " + dev.signatures.front().type +
-                    " signature");
+                    ": it has no partition table but carries a signature of type " +
+                    dev.signatures.front().type);
     device::NewPartition np;
     np.size = req.size;
     if (dev.partno) np.number = static_cast<std::size_t>(dev.partno);
