@@ -29,6 +29,7 @@ test_pkgs=(
   groff-base man-db bsdextrautils asciidoctor  # the man page test renders it and checks it is not stale
   clang-format                  # style test
   lintian                       # package test checks the .deb
+  strace                        # kill test: SIGKILL setup at every state-changing system call
 )
 vm_pkgs=(
   qemu-system-x86 ovmf busybox-static cpio kmod gcc-12 bc flex bison libelf-dev libssl-dev

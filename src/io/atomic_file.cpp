@@ -73,14 +73,11 @@ std::string atomic_temp_path(const std::string& path) {
   return dir + "." + name + ".pstore-blk.tmp";
 }
 
-Result<void> write_atomic(const std::string& path, std::string_view content,
-                          const AtomicWrite& opt) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (opt.make_parents && !parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec) return sys_error("Failed to create directory '" + parent.string() + "'", ec.value());
-  }
+namespace {
+
+Result<void> write_in_place(const std::string& path, std::string_view content,
+                            const AtomicWrite& opt) {
+  const std::string parent = std::filesystem::path(path).parent_path().string();
   const std::string tmp = atomic_temp_path(path);
   int fd = create_temp(tmp);
   if (fd < 0) return sys_error("Failed to create '" + tmp + "'", errno);
@@ -95,8 +92,63 @@ Result<void> write_atomic(const std::string& path, std::string_view content,
     ::unlink(tmp.c_str());
     return sys_error("Failed to rename '" + tmp + "' to '" + path + "'", err);
   }
-  sync_dir(parent.empty() ? "." : parent.string());
+  sync_dir(parent.empty() ? "." : parent);
   return {};
+}
+
+// The top-most missing directory above `path` ("" when its parent exists).
+std::filesystem::path top_missing_parent(const std::filesystem::path& path) {
+  std::filesystem::path top;
+  std::error_code ec;
+  for (auto p = path.parent_path(); !p.empty() && p != p.root_path(); p = p.parent_path()) {
+    if (std::filesystem::exists(p, ec)) break;
+    top = p;
+  }
+  return top;
+}
+
+// Missing parents appear all at once: the subtree from the top-most missing
+// directory down to the file is built under that directory's temporary name
+// and renamed into place, so a crash leaves either nothing new or all of it
+// (plus, at worst, the temporary subtree, which the next write removes).
+Result<void> write_with_parents(const std::filesystem::path& top, const std::string& path,
+                                std::string_view content, const AtomicWrite& opt) {
+  const std::string stage = atomic_temp_path(top.string());
+  std::error_code ec;
+  std::filesystem::remove_all(stage, ec);
+  if (ec) return sys_error("Failed to remove the leftover '" + stage + "'", ec.value());
+  const std::string below = std::filesystem::path(path).lexically_relative(top).string();
+  const std::string staged = stage + "/" + below;
+  std::filesystem::create_directories(std::filesystem::path(staged).parent_path(), ec);
+  if (ec) return sys_error("Failed to create directory '" + stage + "'", ec.value());
+  auto w = write_in_place(staged, content, opt);
+  if (!w) {
+    std::filesystem::remove_all(stage, ec);
+    return w;
+  }
+  if (::renameat2(AT_FDCWD, stage.c_str(), AT_FDCWD, top.c_str(), RENAME_NOREPLACE) != 0) {
+    const int err = errno;
+    std::filesystem::remove_all(stage, ec);
+    if (err != EEXIST)
+      return sys_error("Failed to rename '" + stage + "' to '" + top.string() + "'", err);
+    // Someone created it meanwhile: fill it the ordinary way.
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    if (ec) return sys_error("Failed to create directory '" + top.string() + "'", ec.value());
+    return write_in_place(path, content, opt);
+  }
+  sync_dir(top.parent_path().string());
+  return {};
+}
+
+}  // namespace
+
+Result<void> write_atomic(const std::string& path, std::string_view content,
+                          const AtomicWrite& opt) {
+  if (opt.make_parents) {
+    const auto top = top_missing_parent(path);
+    if (!top.empty()) return write_with_parents(top, path, content, opt);
+  }
+  return write_in_place(path, content, opt);
 }
 
 }  // namespace psb::io

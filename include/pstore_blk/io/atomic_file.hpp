@@ -17,7 +17,9 @@ struct AtomicWrite {
   std::optional<std::int64_t> mtime_sec;  ///< set modification and access time
   std::int64_t mtime_nsec = 0;
   bool replace = true;  ///< false: fail with kConflict when the target exists
-  /// Create missing parent directories (0755).
+  /// Create missing parent directories (0755), all in one rename: the
+  /// subtree is built under atomic_temp_path(top-most missing directory)
+  /// and renamed into place, so a crash never leaves some of them behind.
   bool make_parents = false;
 };
 
