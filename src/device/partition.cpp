@@ -471,6 +471,16 @@ Result<void> delete_partition(const std::string& disk, int number, const std::st
   return (*c)->close();
 }
 
+Result<void> rewrite_table(const std::string& disk) {
+  auto c = FdiskContext::open(disk, false);
+  if (!c) return c.error();
+  fdisk_context* cxt = (*c)->get();
+  if (!fdisk_has_label(cxt)) return (*c)->close();
+  if (int rc = fdisk_write_disklabel(cxt); rc != 0)
+    return make_sys_error("Failed to write the partition table of '" + disk + "'", -rc);
+  return (*c)->close();
+}
+
 namespace {
 
 Result<std::vector<Signature>> probe_range(const std::string& path, std::uint64_t offset,

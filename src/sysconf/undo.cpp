@@ -63,6 +63,14 @@ std::vector<std::string> still_live(const SystemFacts& sf, const State& s, bool 
   return out;
 }
 
+// Directories a killed write_atomic was building under their temporary
+// name (io::AtomicWrite::make_parents): removed with what is inside.
+void add_staged_dirs(const RootFs& root, const std::vector<std::string>& dirs,
+                     std::vector<std::string>& leftovers) {
+  for (const auto& d : dirs)
+    if (root.is_dir(temp_path_for(d))) leftovers.push_back(temp_path_for(d));
+}
+
 // pstore-blk's own directories, then those setup created; sorted, so a
 // reverse walk removes children before parents.
 std::vector<std::string> dirs_to_remove(const State& s) {
@@ -114,6 +122,7 @@ Result<UndoTransaction> plan_undo(const State& s, const SystemFacts& sf, bool re
   }
   for (const auto& p : written)
     if (root.exists(temp_path_for(p))) tx.leftovers.push_back(temp_path_for(p));
+  add_staged_dirs(root, s.created_dirs, tx.leftovers);
   if (remove_partition) {
     auto layout = device::read_layout(s.disk);
     if (!layout) return layout.error();
@@ -153,6 +162,10 @@ Result<bool> undo_partition(const UndoTransaction& tx, Writer& w, Runner& r, con
   if (!tx.partition_present) {
     say.info("Partition " + std::to_string(s.partno) + " (PARTUUID " + s.partuuid +
              ") is not in the table of " + s.disk + " (setup stopped before writing it).");
+    // Setup may have been stopped while it wrote the table: write it again
+    // so both GPT copies agree (a consistent table is rewritten unchanged).
+    if (s.phase == kPhasePlanned)
+      if (auto t = w.rewrite_table(s.disk); !t) return t.error();
     return true;
   }
   if (auto d = w.delete_partition(s.disk, s.partno, s.partuuid); !d) return d.error();
@@ -184,6 +197,7 @@ UndoTransaction plan_undo_leftovers(const RootFs& root) {
   tx.live = root.is_live();
   const std::string tmp = temp_path_for(kStatePath);
   if (root.exists(tmp)) tx.leftovers.push_back(tmp);
+  add_staged_dirs(root, {"/var", "/var/lib", kStateDir}, tx.leftovers);
   // The state directory holds nothing else: setup made it just before.
   if (root.is_dir(kStateDir) && root.list(kStateDir).size() <= tx.leftovers.size())
     tx.dirs.push_back(kStateDir);

@@ -13,6 +13,17 @@ namespace psb::sysconf {
 
 std::string temp_path_for(const std::string& abs) { return io::atomic_temp_path(abs); }
 
+namespace {
+
+// A name write_atomic gives what it builds (".<name>.pstore-blk.tmp").
+bool is_staging_name(const std::string& abs) {
+  const std::string suffix = ".pstore-blk.tmp";
+  return abs.size() > suffix.size() &&
+         abs.compare(abs.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
 RealWriter::RealWriter(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   if (root_ == "/") root_.clear();
@@ -27,6 +38,13 @@ Result<void> RealWriter::write(const std::string& abs, const std::string& conten
 
 Result<void> RealWriter::remove(const std::string& abs) {
   const std::string path = root_ + abs;
+  struct stat st;
+  if (is_staging_name(abs) && ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    if (ec) return make_sys_error("Failed to remove '" + path + "'", ec.value());
+    return {};
+  }
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     return make_sys_error("Failed to remove '" + path + "'", errno);
   return {};
@@ -47,6 +65,10 @@ Result<void> RealWriter::commit_partition(const device::PartitionPlan& plan,
 Result<void> RealWriter::delete_partition(const std::string& disk, int number,
                                           const std::string& uuid) {
   return device::delete_partition(disk, number, uuid);
+}
+
+Result<void> RealWriter::rewrite_table(const std::string& disk) {
+  return device::rewrite_table(disk);
 }
 
 Result<std::vector<device::Signature>> RealWriter::wipe(const std::string& path,
@@ -80,6 +102,11 @@ Result<void> DryRunWriter::commit_partition(const device::PartitionPlan& plan,
 Result<void> DryRunWriter::delete_partition(const std::string& disk, int number,
                                             const std::string&) {
   log_->push_back("delete partition " + std::to_string(number) + " of " + disk);
+  return {};
+}
+
+Result<void> DryRunWriter::rewrite_table(const std::string& disk) {
+  log_->push_back("rewrite the partition table of " + disk);
   return {};
 }
 

@@ -104,7 +104,7 @@ else fail "$(cat out.txt)"; fi
 case="refuse a partition with a filesystem"
 fresh_root; i0=$(img_sum); t0=$(tree_sum)
 setup --partition 1; rc=$?
-if [ $rc = 1 ] && grep -q 'ext4 signature' err.txt && [ "$(img_sum)" = "$i0" ] && [ "$(tree_sum)" = "$t0" ]; then ok
+if [ $rc = 1 ] && grep -q 'signature of type ext4' err.txt && [ "$(img_sum)" = "$i0" ] && [ "$(tree_sum)" = "$t0" ]; then ok
 else fail "rc=$rc $(cat out.txt err.txt)"; fi
 
 case="create a given partition number (MBR 3)"

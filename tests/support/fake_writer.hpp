@@ -39,6 +39,10 @@ class FakeWriter final : public sysconf::Writer {
     log.push_back("delete " + disk + " " + std::to_string(number));
     return {};
   }
+  Result<void> rewrite_table(const std::string& disk) override {
+    log.push_back("rewrite " + disk);
+    return {};
+  }
   Result<std::vector<device::Signature>> wipe(const std::string& path, std::uint64_t offset,
                                               std::uint64_t, std::uint64_t, bool) override {
     log.push_back("wipe " + path + " " + std::to_string(offset));
@@ -72,6 +76,10 @@ class FaultyWriter final : public sysconf::Writer {
   Result<void> delete_partition(const std::string& disk, int n, const std::string& u) override {
     if (auto e = step("delete")) return *e;
     return w_.delete_partition(disk, n, u);
+  }
+  Result<void> rewrite_table(const std::string& disk) override {
+    if (auto e = step("rewrite")) return *e;
+    return w_.rewrite_table(disk);
   }
   Result<std::vector<device::Signature>> wipe(const std::string& path, std::uint64_t off,
                                               std::uint64_t size, std::uint64_t zero,

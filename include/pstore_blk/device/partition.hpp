@@ -88,6 +88,12 @@ class PartitionPlan {
 /// equals `uuid`; tells the kernel on block devices.
 Result<void> delete_partition(const std::string& disk, int number, const std::string& uuid);
 
+/// Writes `disk`'s table again as libfdisk reads it (both GPT copies from
+/// the one it trusts), so a table write that was killed half-way, leaving
+/// one copy old or torn, ends consistent. A consistent table is rewritten
+/// byte for byte. The kernel is told on block devices.
+Result<void> rewrite_table(const std::string& disk);
+
 /// A superblock signature found by libblkid in a byte range.
 struct Signature {
   std::string type;          ///< "ext4", "swap", "linux_raid_member", "LVM2_member", ...

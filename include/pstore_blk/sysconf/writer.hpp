@@ -20,7 +20,9 @@ class Writer {
   /// Replaces the file at absolute path `abs` (of the target system) with
   /// `content`: parents created 0755, temp file + fsync + rename.
   virtual Result<void> write(const std::string& abs, const std::string& content, unsigned mode) = 0;
-  /// Removes `abs`; a missing file is not an error.
+  /// Removes `abs`; a missing file is not an error. A directory named as
+  /// temp_path_for() names things (a killed write's staging directory) is
+  /// removed with its contents.
   virtual Result<void> remove(const std::string& abs) = 0;
   /// Removes the directory `abs` if it is empty; a missing or non-empty
   /// directory is not an error (someone else put something there).
@@ -32,6 +34,8 @@ class Writer {
   /// Deletes partition `number` of `disk` after checking its PARTUUID.
   virtual Result<void> delete_partition(const std::string& disk, int number,
                                         const std::string& uuid) = 0;
+  /// device::rewrite_table: write the table again, consistent.
+  virtual Result<void> rewrite_table(const std::string& disk) = 0;
   /// device::wipe_range: erase signatures in a range and zero its start.
   virtual Result<std::vector<device::Signature>> wipe(const std::string& path, std::uint64_t offset,
                                                       std::uint64_t size, std::uint64_t zero_bytes,
@@ -52,6 +56,7 @@ class RealWriter final : public Writer {
                                 std::vector<std::string>& messages) override;
   Result<void> delete_partition(const std::string& disk, int number,
                                 const std::string& uuid) override;
+  Result<void> rewrite_table(const std::string& disk) override;
   Result<std::vector<device::Signature>> wipe(const std::string& path, std::uint64_t offset,
                                               std::uint64_t size, std::uint64_t zero_bytes,
                                               bool exclusive) override;
@@ -74,6 +79,7 @@ class DryRunWriter final : public Writer {
                                 std::vector<std::string>& messages) override;
   Result<void> delete_partition(const std::string& disk, int number,
                                 const std::string& uuid) override;
+  Result<void> rewrite_table(const std::string& disk) override;
   Result<std::vector<device::Signature>> wipe(const std::string& path, std::uint64_t offset,
                                               std::uint64_t size, std::uint64_t zero_bytes,
                                               bool exclusive) override;
