@@ -73,6 +73,18 @@ std::string atomic_temp_path(const std::string& path) {
   return dir + "." + name + ".pstore-blk.tmp";
 }
 
+bool is_atomic_temp_path(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (name.size() < 2 || name[0] != '.') return false;
+  const std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  const std::string suffix = atomic_temp_path("x").substr(2);  // ".pstore-blk.tmp"
+  if (name.size() <= suffix.size() + 1 ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return false;
+  return atomic_temp_path(dir + name.substr(1, name.size() - 1 - suffix.size())) == path;
+}
+
 namespace {
 
 Result<void> write_in_place(const std::string& path, std::string_view content,

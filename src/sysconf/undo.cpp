@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
+#include <filesystem>
 
 #include "pstore_blk/sysconf/setup.hpp"
 #include "pstore_blk/sysconf/writer.hpp"
@@ -197,7 +198,11 @@ UndoTransaction plan_undo_leftovers(const RootFs& root) {
   tx.live = root.is_live();
   const std::string tmp = temp_path_for(kStatePath);
   if (root.exists(tmp)) tx.leftovers.push_back(tmp);
-  add_staged_dirs(root, {"/var", "/var/lib", kStateDir}, tx.leftovers);
+  std::vector<std::string> parents;  // of the state file: /var, /var/lib, /var/lib/pstore-blk
+  for (auto p = std::filesystem::path(kStatePath).parent_path(); p != p.root_path();
+       p = p.parent_path())
+    parents.push_back(p.string());
+  add_staged_dirs(root, parents, tx.leftovers);
   // The state directory holds nothing else: setup made it just before.
   if (root.is_dir(kStateDir) && root.list(kStateDir).size() <= tx.leftovers.size())
     tx.dirs.push_back(kStateDir);

@@ -13,17 +13,6 @@ namespace psb::sysconf {
 
 std::string temp_path_for(const std::string& abs) { return io::atomic_temp_path(abs); }
 
-namespace {
-
-// A name write_atomic gives what it builds (".<name>.pstore-blk.tmp").
-bool is_staging_name(const std::string& abs) {
-  const std::string suffix = ".pstore-blk.tmp";
-  return abs.size() > suffix.size() &&
-         abs.compare(abs.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-}  // namespace
-
 RealWriter::RealWriter(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
   if (root_ == "/") root_.clear();
@@ -39,7 +28,7 @@ Result<void> RealWriter::write(const std::string& abs, const std::string& conten
 Result<void> RealWriter::remove(const std::string& abs) {
   const std::string path = root_ + abs;
   struct stat st;
-  if (is_staging_name(abs) && ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (io::is_atomic_temp_path(abs) && ::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     std::error_code ec;
     std::filesystem::remove_all(path, ec);
     if (ec) return make_sys_error("Failed to remove '" + path + "'", ec.value());

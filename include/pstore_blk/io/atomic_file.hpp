@@ -28,6 +28,9 @@ struct AtomicWrite {
 /// of the same path removes it, and undo removes it by this name.
 std::string atomic_temp_path(const std::string& path);
 
+/// True when `path` is a name atomic_temp_path() gives.
+bool is_atomic_temp_path(const std::string& path);
+
 /// Writes `content` to `path`: the temporary file is created with
 /// O_EXCL|O_NOFOLLOW (never through a symlink someone planted), written,
 /// fchmod-ed, fsync-ed, renamed over `path` (renameat2 RENAME_NOREPLACE when
