@@ -12,7 +12,10 @@ minutes=${1:-1}
 shift || true
 build=${PSB_FUZZ_BUILD:-$src/build-fuzz}
 launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR=$src CCACHE_NOHASHDIR=true # as in scripts/build.sh
+fi
 CXX=${CXX:-clang++} cmake -S "$src" -B "$build" -DPSB_BUILD_FUZZ=ON -DPSB_BUILD_TESTS=OFF \
   -DPSB_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
 cmake --build "$build" -j"${JOBS:-2}"

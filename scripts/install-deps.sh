@@ -30,6 +30,7 @@ test_pkgs=(
   clang-format                  # style test
   lintian                       # package test checks the .deb
   strace                        # kill test: SIGKILL setup at every state-changing system call
+  ccache                        # scripts/build.sh: rebuilds (CI, the distribution test) reuse objects
 )
 vm_pkgs=(
   qemu-system-x86 ovmf busybox-static cpio kmod gcc-12 bc flex bison libelf-dev libssl-dev

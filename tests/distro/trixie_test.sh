@@ -8,7 +8,8 @@
 # SUITE-minbase-YYYYMMDD (made again when older than PSB_DISTRO_MAX_AGE_DAYS,
 # default 30). Each run starts from a fresh copy of it, so nothing a previous
 # run installed is there; apt's downloaded packages persist across runs in
-# archives-SUITE/ (bind-mounted on /var/cache/apt/archives).
+# archives-SUITE/ (bind-mounted on /var/cache/apt/archives), and so do ccache's
+# objects in ccache-SUITE/ (on /root/.cache/ccache).
 # The tree copied in is the working tree's files known to git (tracked, or new
 # and not ignored): no build directories.
 # usage: trixie_test.sh SOURCE_DIR        (needs root; exit 77 otherwise)
@@ -76,6 +77,10 @@ mnt /dev --bind /dev
 mnt /dev/pts --bind /dev/pts
 mkdir -p "$work/var/cache/apt/archives"
 mnt /var/cache/apt/archives --bind "$archives"
+# ccache's objects persist across runs too (scripts/build.sh uses ccache once
+# install-deps.sh --test has installed it): a warm run recompiles what changed.
+mkdir -p "$cache/ccache-$suite" "$work/root/.cache/ccache"
+mnt /root/.cache/ccache --bind "$cache/ccache-$suite"
 cp -L /etc/resolv.conf "$work/etc/resolv.conf"
 
 repo="$work/root/pstore-blk"
