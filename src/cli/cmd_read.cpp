@@ -140,7 +140,12 @@ std::size_t report_damage(const Session& s, const io::ScanSummary& sum, bool qui
     std::string where = fmt::format("{} zone {} at offset {}", format::type_name(z.slot.type),
                                     z.slot.index, z.slot.offset);
     if (base) where += fmt::format(" (byte {} of '{}')", base + z.slot.offset, s.area.file->name());
-    warn(fmt::format("{}: {}: {}, skipping.", src, where, z.detail));
+    // A payload that does not inflate is still a record: the kernel shows it
+    // compressed as <name>.enc.z, and so do extract and list.
+    const char* outcome = z.state == ZoneState::kDecompressFailed
+                              ? "kept compressed (.enc.z), as the kernel keeps it"
+                              : "skipping";
+    warn(fmt::format("{}: {}: {}, {}.", src, where, z.detail, outcome));
   }
   if (past_end && !quiet)
     warn(fmt::format("{}: image ends at byte {}; {} zone(s) from offset {} on are missing.", src,

@@ -376,6 +376,7 @@ psb_scenario_defaults() {
     PSB_CMDLINE=""
     PSB_EVENTS=""
     PSB_ERASE=""
+    PSB_CORRUPT_ZONES=""
     PSB_NCPUS=1
     PSB_TCG_SINGLE=0
 }

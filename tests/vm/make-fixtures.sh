@@ -40,6 +40,47 @@ count_cpus() {
     echo "$n"
 }
 
+# corrupt_zones DISK ZONE... : damages the deflate stream of each compressed
+# kmsg zone (x86_64 layout: 12-byte zone header, 40-byte psz_kmsg_header, then
+# the compressed text up to datalen) with 16 bytes of 0xff, from the middle of
+# the stream on, at the first offset where raw inflate (any window) fails, so
+# the kernel cannot decompress it. Prints what it did.
+corrupt_zones() {
+    local disk=$1 part_off=0 kmsg
+    shift
+    if [[ $PSB_LABEL != none ]]; then
+        local start size
+        read -r start size < <(psb_part_geometry "$disk" "$PSB_PSTORE_PART")
+        part_off=$((start * 512))
+    fi
+    kmsg=$(sed -n 's/.*kmsg_size=\([0-9]*\).*/\1/p' <<<"$PSB_BLK_PARAMS")
+    python3 - "$disk" "$part_off" "$((${kmsg:-64} * 1024))" "$@" <<'PY'
+import struct, sys, zlib
+disk, part_off, zone_size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open(disk, "r+b") as f:
+    for z in map(int, sys.argv[4:]):
+        off = part_off + z * zone_size
+        f.seek(off)
+        sig, datalen, start = struct.unpack("<IiI", f.read(12))
+        hdr = f.read(40)
+        if datalen <= 40 or hdr[24] != 1:
+            sys.exit("zone %d at %d: no compressed record (datalen %d)" % (z, off, datalen))
+        payload = f.read(datalen - 40)
+        for at in range(len(payload) // 2, len(payload) - 16):
+            bad = payload[:at] + b"\xff" * 16 + payload[at + 16:]
+            try:
+                zlib.decompressobj(-15).decompress(bad)
+            except zlib.error as e:
+                f.seek(off + 52 + at)
+                f.write(b"\xff" * 16)
+                print("zone %d: 16 bytes of 0xff at byte %d of its %d-byte deflate stream (%s)"
+                      % (z, at, len(payload), e))
+                break
+        else:
+            sys.exit("zone %d: no 16-byte damage makes inflate fail" % z)
+PY
+}
+
 make_one() {
     psb_load_scenario "$1"
     psb_prepare_kernel
@@ -61,6 +102,12 @@ make_one() {
         psb_boot_phase erase "$disk" "$work" "$PSB_ERASE"
     fi
 
+    local corrupt_note=""
+    if [[ -n $PSB_CORRUPT_ZONES ]]; then
+        # shellcheck disable=SC2086 # a list of zone numbers
+        corrupt_note=$(corrupt_zones "$disk" $PSB_CORRUPT_ZONES) || psb_die "$PSB_SCENARIO: $corrupt_note"
+        psb_log "$corrupt_note"
+    fi
     cp --sparse=always "$disk" "$work/snapshot.img"
     psb_boot_phase read "$disk" "$work"
     local rexp=$work/read/export
@@ -139,6 +186,7 @@ partition_size=$((size * 512))"
         echo "compress=$compress"
         echo "kernel=$krel"
         echo "builtin=$builtin"
+        [[ -z $PSB_CORRUPT_ZONES ]] || echo "damaged_zones=$PSB_CORRUPT_ZONES"
     } >"$case_dir/params.conf"
 
     # --- System.map (custom kernel, only if small) -------------------------
@@ -182,6 +230,9 @@ partition_size=$((size * 512))"
         echo "- pstore_blk parameters: \`$PSB_BLK_PARAMS\` ($( [[ $PSB_KERNEL == stock ]] && echo "insmod arguments, plus blkdev=$PSB_BLKDEV" || echo "as pstore_blk.* on the kernel command line"))"
         echo "- Writer boot command line: \`$writer_cmdline\`"
         echo "- Writer events (tests/vm/guest-init.sh): \`$PSB_EVENTS\`, then sleep 2, poweroff -f"
+        if [[ -n $PSB_CORRUPT_ZONES ]]; then
+            echo "- Damaged on the host before the read boot (make-fixtures.sh corrupt_zones): $corrupt_note"
+        fi
         if [[ -n $PSB_ERASE ]]; then
             echo "- Erase boot: mount pstore, copy then rm \`$PSB_ERASE\` (copies in erased/, erased.list), sleep 2, poweroff -f"
         fi
