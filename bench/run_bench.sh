@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs the extract benchmark on zones a real kernel wrote (fixture
 # 6.1.0-56-amd64-oops-gpt). Output goes to a tmpfs when /dev/shm exists, so
-# the figure measures pstore-blk, not the disk.
+# the figure measures pstore-blk, not the disk. Prints wall and CPU time and
+# one PASS/FAIL line per target; exits 3 when a target fails.
 #   usage: bench/run_bench.sh [BUILD_DIR] [REPEAT]
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,4 +15,11 @@ size=$(sed -n 's/^partition_size=//p' "$fx/params.conf")
 xz -dc "$fx/image.bin.xz" >"$work/disk.img"
 dd if="$work/disk.img" of="$work/fixture-part.img" bs=4096 skip=$((off / 4096)) count=$((size / 4096)) status=none
 rm -f "$work/disk.img"
-"$build/bench/psb_bench_extract" "$build/pstore-blk" "$work/fixture-part.img" "$work" "${2:-5}"
+rc=0
+"$build/bench/psb_bench_extract" "$build/pstore-blk" "$work/fixture-part.img" "$work" "${2:-5}" || rc=$?
+case $rc in
+0) echo "run_bench.sh: every target PASS" ;;
+3) echo "run_bench.sh: a target FAILs (see the FAIL lines above)" ;;
+*) echo "run_bench.sh: benchmark failed (exit $rc)" ;;
+esac
+exit "$rc"

@@ -3,6 +3,7 @@
 # from the kmsg zones a real kernel wrote (fixture 6.1.0-56-amd64-oops-gpt),
 # on 1 job and on every online CPU; prints the speed-up and checks that both
 # outputs are identical. Work files go to a tmpfs when /dev/shm exists.
+# Prints one PASS/FAIL line per target; exits 3 when a target fails.
 #   usage: bench/run_bench_summary.sh [BUILD_DIR] [SOURCES] [REPEAT]
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,4 +16,11 @@ size=$(sed -n 's/^partition_size=//p' "$fx/params.conf")
 xz -dc "$fx/image.bin.xz" >"$work/disk.img"
 dd if="$work/disk.img" of="$work/fixture-part.img" bs=4096 skip=$((off / 4096)) count=$((size / 4096)) status=none
 rm -f "$work/disk.img"
-"$build/bench/psb_bench_summary" "$build/pstore-blk" "$work/fixture-part.img" "$work" "${2:-64}" "${3:-5}"
+rc=0
+"$build/bench/psb_bench_summary" "$build/pstore-blk" "$work/fixture-part.img" "$work" "${2:-64}" "${3:-5}" || rc=$?
+case $rc in
+0) echo "run_bench_summary.sh: every target PASS" ;;
+3) echo "run_bench_summary.sh: a target FAILs (see the FAIL lines above)" ;;
+*) echo "run_bench_summary.sh: benchmark failed (exit $rc)" ;;
+esac
+exit "$rc"

@@ -23,7 +23,7 @@ deb=$(ls "$tmp"/pkg/pstore-blk_*.deb 2>/dev/null | head -n1)
 check "cpack built a .deb" test -f "$deb"
 if [[ -f "$deb" ]]; then
   depends=$(dpkg-deb -f "$deb" Depends)
-  for lib in libblkid1 libfdisk1 zlib1g libstdc++6; do
+  for lib in libblkid1 libfdisk1 zlib1g libdeflate0 libstdc++6; do
     check "Depends names $lib ($depends)" grep -q "$lib" <<<"$depends"
   done
   files=$(dpkg-deb -c "$deb")

@@ -1,5 +1,6 @@
 #include "pstore_blk/format/decompress.hpp"
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -9,7 +10,11 @@ namespace psb::format {
 
 namespace {
 constexpr std::size_t kOutChunk = 64 * 1024;
-}
+// A whole stream given at once whose bound is at most this goes through
+// libdeflate into one buffer of the bound (a 64 KiB kmsg zone: 192 KiB);
+// larger bounds stream through zlib so that memory stays flat.
+constexpr std::uint64_t kWholeMax = 1 << 20;
+}  // namespace
 
 struct StreamInflater::Impl {
   z_stream zs{};
@@ -23,6 +28,8 @@ struct StreamInflater::Impl {
   InflateStatus status = InflateStatus::kIncomplete;
   std::string message;
   std::vector<char> out;
+  libdeflate_decompressor* whole_inflater = nullptr;
+  std::vector<char> whole;
 
   Impl() {
     init_ok = inflateInit2(&zs, -15) == Z_OK;
@@ -30,6 +37,7 @@ struct StreamInflater::Impl {
   }
   ~Impl() {
     if (init_ok) inflateEnd(&zs);
+    if (whole_inflater) libdeflate_free_decompressor(whole_inflater);
   }
 
   void restart(int window_bits) {
@@ -37,12 +45,12 @@ struct StreamInflater::Impl {
     inflateReset2(&zs, window_bits);
   }
 
-  // Gives out[0..n) to the sink, clipped to the bound. False: stop.
-  bool emit(std::size_t n, const ChunkSink& sink) {
+  // Gives from[0..n) to the sink, clipped to the bound. False: stop.
+  bool emit(const char* from, std::size_t n, const ChunkSink& sink) {
     if (n == 0) return true;
     const std::uint64_t room = max_out - std::min(max_out, produced);
     if (n > room) {
-      if (room && !sink(std::string_view(out.data(), static_cast<std::size_t>(room)))) {
+      if (room && !sink(std::string_view(from, static_cast<std::size_t>(room)))) {
         status = InflateStatus::kStopped;
         return false;
       }
@@ -50,7 +58,7 @@ struct StreamInflater::Impl {
       status = InflateStatus::kOutputLimit;
       return false;
     }
-    if (!sink(std::string_view(out.data(), n))) {
+    if (!sink(std::string_view(from, n))) {
       status = InflateStatus::kStopped;
       return false;
     }
@@ -69,7 +77,7 @@ struct StreamInflater::Impl {
       const int ret = inflate(&zs, Z_NO_FLUSH);
       consumed += before_in - zs.avail_in;
       const std::size_t n = out.size() - zs.avail_out;
-      if (!emit(n, sink)) return false;
+      if (!emit(out.data(), n, sink)) return false;
       if (ret == Z_STREAM_END) {
         status = InflateStatus::kOk;
         return false;
@@ -88,6 +96,26 @@ struct StreamInflater::Impl {
       message = "input ends before the end of the deflate stream";
       return false;
     }
+    return true;
+  }
+
+  // The whole stream at once through libdeflate, about twice as fast as
+  // zlib. True when it inflated within the bound: the output went to the
+  // sink in the 64 KiB pieces zlib would have given. False (nothing given
+  // to the sink): the caller runs zlib, whose salvage and messages count.
+  bool run_whole(Bytes in, const ChunkSink& sink) {
+    if (max_out == 0 || max_out > kWholeMax || in.empty()) return false;
+    if (!whole_inflater && !(whole_inflater = libdeflate_alloc_decompressor())) return false;
+    if (whole.size() < max_out) whole.resize(static_cast<std::size_t>(max_out));
+    std::size_t in_n = 0, out_n = 0;
+    if (libdeflate_deflate_decompress_ex(whole_inflater, in.data(), in.size(), whole.data(),
+                                         static_cast<std::size_t>(max_out), &in_n,
+                                         &out_n) != LIBDEFLATE_SUCCESS)
+      return false;
+    consumed = in_n;
+    status = InflateStatus::kOk;
+    for (std::size_t at = 0; at < out_n; at += kOutChunk)
+      if (!emit(whole.data() + at, std::min(kOutChunk, out_n - at), sink)) break;
     return true;
   }
 };
@@ -118,6 +146,10 @@ bool StreamInflater::feed(Bytes in, bool last, const ChunkSink& out) {
   }
   const bool first = m.first_feed;
   m.first_feed = false;
+  if (first && last && m.run_whole(in, out)) {
+    m.over = true;
+    return false;
+  }
   bool more = m.run(in, last, out);
   // A zlib header (CMF 0x78) cannot start a raw stream that fails this early
   // as often as it does here: try raw first, as the kernel does, and fall

@@ -47,13 +47,13 @@ bookworm)
     abi=${PSB_KERNEL_ABI:-}
     [[ -n $abi ]] || abi=$(psb_default_abi)
     # Libraries of the project binary that minbase lacks.
-    libs=libfmt9,libblkid1,libfdisk1,zlib1g,libstdc++6
+    libs=libfmt9,libblkid1,libfdisk1,zlib1g,libdeflate0,libstdc++6
     ;;
 trixie)
     abi=$(psb_default_abi trixie)
     # Trixie has libfmt10, not the libfmt9 a binary built on Debian 12
     # links: e2e-trixie.sh ships that library with the binary.
-    libs=libfmt10,libblkid1,libfdisk1,zlib1g,libstdc++6
+    libs=libfmt10,libblkid1,libfdisk1,zlib1g,libdeflate0,libstdc++6
     ;;
 *) psb_die "unknown suite '$suite' (bookworm or trixie)" ;;
 esac
