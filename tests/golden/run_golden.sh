@@ -47,7 +47,7 @@ check_case() {
   xz -dc "$dir/image.bin.xz" >"$work/image.bin"
   local sum_before sum_after
   sum_before=$(sha256sum <"$work/image.bin")
-  python3 "$support/kmsg_times.py" "$work/image.bin" >"$work/kmsg-times"
+  python3 "$support/kmsg_times.py" "$work/image.bin" "$(param "$dir/params.conf" abi)" >"$work/kmsg-times"
   local extra=()
   if [[ -f "$dir/System.map.xz" ]]; then
     xz -dc "$dir/System.map.xz" >"$work/System.map"

@@ -40,6 +40,10 @@ MUTATIONS = [
     ("total-times-line", "src/format/record.cpp",
      '": Total "', '": total "',
      "format: the kernel's 'Oops: Total N times' line misspelt"),
+    ("enc-z-name-dropped", "src/format/record.cpp",
+     "r.name = record_name(r.type, r.id, true, r.erased);",
+     "r.name = record_name(r.type, r.id, false, r.erased);",
+     "format: a record that does not inflate loses the kernel's .enc.z suffix"),
     # -- io --
     ("erased-never-included", "src/format/record.cpp",
      "(erased && opts.include_erased)",

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Build the small custom x86_64 kernel used by the custom-kernel fixtures
-# (pmsg-console-ftrace, builtin-partuuid) from Debian's linux-source-6.1:
-#   make tinyconfig + tests/vm/custom-kernel.config, everything built in.
+# Build the small custom kernel used by the custom-kernel fixtures
+# (pmsg-console-ftrace, builtin-partuuid, all-frontends-32bit) from
+# Debian's linux-source-6.1: make tinyconfig + tests/vm/custom-kernel.config,
+# everything built in. PSB_ARCH=i386 builds the 32-bit x86 kernel instead
+# (ARCH=i386, the fragment without CONFIG_64BIT, release suffix -psb-tiny-i386):
+# the only kernel-written source of a 32-bit pstore ABI here.
 #
-# Usage: tests/vm/build-custom-kernel.sh [--force]
+# Usage: [PSB_ARCH=i386] tests/vm/build-custom-kernel.sh [--force]
 # Output (cached, outside the repo): $PSB_VM_CACHE/custom/out/{bzImage,System.map,config,VERSION}
+# (custom-i386/out/ for i386)
 # Takes ~4-8 minutes with 2 cores. Never run by CI: the output is cached and
 # only the fixtures it produced are committed.
 set -euo pipefail
@@ -17,8 +21,17 @@ force=0
 psb_need_cmds apt-get dpkg dpkg-deb make gcc bc flex bison xz tar
 [[ -e /usr/include/libelf.h ]] || psb_die "libelf-dev is needed (apt-get install libelf-dev)"
 
+arch=${PSB_ARCH:-x86_64}
+case $arch in x86_64 | i386) ;; *) psb_die "PSB_ARCH must be x86_64 or i386" ;; esac
 psb_custom_paths
 fragment=$PSB_VM_DIR/custom-kernel.config
+suffix=-psb-tiny
+if [[ $arch == i386 ]]; then
+    mkdir -p "$PSB_CUSTOM_DIR"
+    grep -v '^CONFIG_64BIT=' "$PSB_VM_DIR/custom-kernel.config" >"$PSB_CUSTOM_DIR/fragment.config"
+    fragment=$PSB_CUSTOM_DIR/fragment.config
+    suffix=-psb-tiny-i386
+fi
 psb_apt_download linux-source-6.1
 deb=$(psb_deb_path linux-source-6.1)
 srcver=$(dpkg-deb -f "$deb" Version)
@@ -30,7 +43,7 @@ if ((force == 0)) && [[ -f $PSB_CUSTOM_KERNEL && -f $PSB_CUSTOM_OUT/STAMP ]] \
     exit 0
 fi
 
-srcroot=$PSB_CACHE/custom/src-$srcver
+srcroot=$PSB_CACHE/custom/src-$srcver # shared by both architectures
 if [[ ! -f $srcroot/linux/Makefile ]]; then
     psb_log "unpacking linux-source-6.1 $srcver"
     rm -rf "$srcroot"
@@ -44,16 +57,16 @@ if [[ ! -f $srcroot/linux/Makefile ]]; then
     rm -rf "$srcroot/deb"
 fi
 
-build=$PSB_CACHE/custom/build
+build=$PSB_CUSTOM_DIR/build
 rm -rf "$build"
 mkdir -p "$build"
 export KBUILD_BUILD_USER=psb KBUILD_BUILD_HOST=psb
-mk() { make -C "$srcroot/linux" O="$build" ARCH=x86_64 "$@"; }
+mk() { make -C "$srcroot/linux" O="$build" ARCH="$arch" "$@"; }
 
 psb_log "configuring (tinyconfig + $fragment)"
 mk tinyconfig >/dev/null
 "$srcroot/linux/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" "$fragment" >/dev/null
-printf 'CONFIG_LOCALVERSION="-psb-tiny"\n# CONFIG_LOCALVERSION_AUTO is not set\n' >>"$build/.config"
+printf 'CONFIG_LOCALVERSION="%s"\n# CONFIG_LOCALVERSION_AUTO is not set\n' "$suffix" >>"$build/.config"
 mk olddefconfig >/dev/null
 
 # Every =y line of the fragment must have survived olddefconfig.
@@ -69,8 +82,8 @@ done <"$fragment"
 
 psb_log "building bzImage with make -j$(nproc) (several minutes)"
 t0=$(date +%s)
-mk -j"$(nproc)" bzImage >"$PSB_CACHE/custom/build.log" 2>&1 \
-    || { tail -n 30 "$PSB_CACHE/custom/build.log" >&2; psb_die "kernel build failed (log: $PSB_CACHE/custom/build.log)"; }
+mk -j"$(nproc)" bzImage >"$PSB_CUSTOM_DIR/build.log" 2>&1 \
+    || { tail -n 30 "$PSB_CUSTOM_DIR/build.log" >&2; psb_die "kernel build failed (log: $PSB_CUSTOM_DIR/build.log)"; }
 t1=$(date +%s)
 
 mkdir -p "$PSB_CUSTOM_OUT"

@@ -79,10 +79,12 @@ psb_debian_mirror() {
 # state are never read or written (adding another release to them would
 # make apt upgrade the host's own libraries). `psb_suite_apt SUITE update`
 # refreshes the lists; other calls refresh them when older than a day.
+# PSB_APT_ARCH (default amd64) picks the architecture (its own state directory).
 psb_suite_apt() {
-    local suite=$1 tool=$2 d mirror
+    local suite=$1 tool=$2 d mirror arch=${PSB_APT_ARCH:-amd64}
     shift 2
     d=$PSB_CACHE/apt/$suite
+    [[ $arch == amd64 ]] || d=$d-$arch
     mirror=$(psb_debian_mirror)
     mkdir -p "$d"/{state/lists/partial,cache/archives/partial,etc/preferences.d,etc/apt.conf.d}
     [[ -f $d/state/status ]] || : >"$d/state/status"
@@ -94,7 +96,7 @@ psb_suite_apt() {
         -o "Dir::Etc::SourceList=$d/etc/sources.list" -o Dir::Etc::SourceParts=/dev/null
         -o "Dir::Etc::Preferences=$d/etc/preferences" -o "Dir::Etc::PreferencesParts=$d/etc/preferences.d"
         -o "Dir::State=$d/state" -o "Dir::State::status=$d/state/status"
-        -o "Dir::Cache=$d/cache" -o APT::Architecture=amd64 -o APT::Architectures::=amd64
+        -o "Dir::Cache=$d/cache" -o "APT::Architecture=$arch" -o "APT::Architectures::=$arch"
         -o Debug::NoLocking=1 -o APT::Sandbox::User=root
     )
     if [[ $tool == update || ! -f $d/state/updated || -n $(find "$d/state/updated" -mmin +1440) ]]; then
@@ -155,8 +157,11 @@ psb_stock_paths() {
 }
 
 # Paths of the custom kernel (set by psb_custom_paths); built by build-custom-kernel.sh.
+# PSB_ARCH=i386 (scenario variable) selects the 32-bit build in custom-i386/.
 psb_custom_paths() {
-    PSB_CUSTOM_OUT=$PSB_CACHE/custom/out
+    PSB_CUSTOM_DIR=$PSB_CACHE/custom
+    [[ ${PSB_ARCH:-x86_64} == x86_64 ]] || PSB_CUSTOM_DIR=$PSB_CACHE/custom-$PSB_ARCH
+    PSB_CUSTOM_OUT=$PSB_CUSTOM_DIR/out
     PSB_CUSTOM_KERNEL=$PSB_CUSTOM_OUT/bzImage
     PSB_CUSTOM_SYSMAP=$PSB_CUSTOM_OUT/System.map
     PSB_CUSTOM_CONFIG=$PSB_CUSTOM_OUT/config
@@ -190,6 +195,26 @@ psb_module_chain() {
     done
 }
 
+# psb_busybox : the static busybox for the guest's architecture: the host's
+# (busybox-static) for x86_64; for i386, Debian's busybox-static:i386 of the
+# host's release, downloaded through the private apt configuration.
+psb_busybox() {
+    if [[ ${PSB_ARCH:-x86_64} == x86_64 ]]; then
+        echo /bin/busybox
+        return
+    fi
+    local dir=$PSB_CACHE/busybox-$PSB_ARCH suite deb
+    if [[ ! -x $dir/bin/busybox ]]; then
+        suite=$(. /etc/os-release && echo "$VERSION_CODENAME")
+        mkdir -p "$dir/deb"
+        (cd "$dir/deb" && PSB_APT_ARCH=$PSB_ARCH psb_suite_apt "$suite" apt-get download -q "busybox-static:$PSB_ARCH" >/dev/null) \
+            || psb_die "apt-get download busybox-static:$PSB_ARCH failed"
+        deb=$(find "$dir/deb" -name 'busybox-static_*.deb' | head -n1)
+        dpkg -x "$deb" "$dir"
+    fi
+    echo "$dir/bin/busybox"
+}
+
 # psb_build_initramfs OUT.cpio.gz INIT_SCRIPT JOB_CONF [KO_FILE...]
 # A busybox-static initramfs: /init = INIT_SCRIPT, /etc/psb/job.conf = JOB_CONF,
 # modules in /lib/psb/NN-name.ko (loaded in that order by the init script).
@@ -200,7 +225,7 @@ psb_build_initramfs() {
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/psb-initramfs.XXXXXX")
     mkdir -p "$tmp"/{bin,sbin,dev,proc,sys,tmp,mnt,lib/psb,export,etc/psb}
     cp "$job" "$tmp/etc/psb/job.conf"
-    cp /bin/busybox "$tmp/bin/busybox"
+    cp "$(psb_busybox)" "$tmp/bin/busybox"
     ln -s busybox "$tmp/bin/sh"
     cp "$init" "$tmp/init"
     chmod 0755 "$tmp/init"
@@ -377,6 +402,7 @@ psb_scenario_defaults() {
     PSB_EVENTS=""
     PSB_ERASE=""
     PSB_CORRUPT_ZONES=""
+    PSB_ARCH=x86_64
     PSB_NCPUS=1
     PSB_TCG_SINGLE=0
 }
@@ -393,6 +419,11 @@ psb_load_scenario() {
     . "$f"
     case $PSB_LABEL in gpt | dos | none) ;; *) psb_die "$f: PSB_LABEL must be gpt, dos or none" ;; esac
     case $PSB_KERNEL in stock | custom) ;; *) psb_die "$f: PSB_KERNEL must be stock or custom" ;; esac
+    case $PSB_KERNEL-$PSB_ARCH in
+    *-x86_64) ;;
+    custom-i386) [[ $PSB_QEMU != qemu-system-x86_64 ]] || PSB_QEMU=qemu-system-i386 ;;
+    *) psb_die "$f: PSB_ARCH=$PSB_ARCH needs PSB_KERNEL=custom (i386 only)" ;;
+    esac
     if [[ -z $PSB_BLKDEV ]]; then
         if [[ $PSB_LABEL == none ]]; then PSB_BLKDEV=/dev/vda; else PSB_BLKDEV=/dev/vda$PSB_PSTORE_PART; fi
     fi
@@ -416,7 +447,7 @@ psb_prepare_kernel() {
         PSB_KOS+=("$PSB_STOCK_OOPS_KO")
     else
         psb_custom_paths
-        [[ -f $PSB_CUSTOM_KERNEL ]] || "$PSB_VM_DIR/build-custom-kernel.sh"
+        [[ -f $PSB_CUSTOM_KERNEL ]] || PSB_ARCH=$PSB_ARCH "$PSB_VM_DIR/build-custom-kernel.sh"
         [[ -f $PSB_CUSTOM_KERNEL ]] || psb_die "custom kernel not built ($PSB_CUSTOM_KERNEL)"
         PSB_KERNEL_IMAGE=$PSB_CUSTOM_KERNEL
         PSB_KERNEL_PACKAGE="custom $(cat "$PSB_CUSTOM_OUT/VERSION") from $(cat "$PSB_CUSTOM_OUT/SOURCE")"

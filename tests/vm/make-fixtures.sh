@@ -41,7 +41,7 @@ count_cpus() {
 }
 
 # corrupt_zones DISK ZONE... : damages the deflate stream of each compressed
-# kmsg zone (x86_64 layout: 12-byte zone header, 40-byte psz_kmsg_header, then
+# kmsg zone (x86_64 layout only: 12-byte zone header, 40-byte psz_kmsg_header, then
 # the compressed text up to datalen) with 16 bytes of 0xff, from the middle of
 # the stream on, at the first offset where raw inflate (any window) fails, so
 # the kernel cannot decompress it. Prints what it did.
@@ -182,7 +182,7 @@ partition_size=$((size * 512))"
         printf '%s\n' "${sizes[@]}"
         echo "max_reason=$(guest_param "$params" pstore_blk max_reason)"
         echo "nr_cpus=$nr_cpus"
-        echo "abi=x86_64"
+        echo "abi=$PSB_ARCH"
         echo "compress=$compress"
         echo "kernel=$krel"
         echo "builtin=$builtin"
@@ -192,7 +192,7 @@ partition_size=$((size * 512))"
     # --- System.map (custom kernel, only if small) -------------------------
     local sysmap_note="not applicable (stock Debian kernel: see its linux-image package's System.map)"
     if [[ $PSB_KERNEL == custom ]]; then
-        xz -9 -T1 -c "$PSB_CACHE/custom/out/System.map" >"$work/System.map.xz"
+        xz -9 -T1 -c "$PSB_CUSTOM_SYSMAP" >"$work/System.map.xz"
         local smsize
         smsize=$(stat -c %s "$work/System.map.xz")
         if ((smsize < 300 * 1024)); then
@@ -216,14 +216,14 @@ partition_size=$((size * 512))"
         echo
         echo "$PSB_DESCRIPTION"
         echo
-        echo "- Kernel: $PSB_KERNEL_PACKAGE (uname -r: \`$krel\`), x86_64, booted under QEMU TCG ($PSB_NCPUS vCPU)"
+        echo "- Kernel: $PSB_KERNEL_PACKAGE (uname -r: \`$krel\`), $PSB_ARCH, booted under QEMU TCG ($PSB_NCPUS vCPU, $PSB_QEMU)"
         if [[ $PSB_KERNEL == stock ]]; then
             echo "- Kernel config facts: $(grep -E '^(CONFIG_PSTORE(_ZONE|_BLK|_COMPRESS|_COMPRESS_DEFAULT|_CONSOLE|_PMSG|_FTRACE)?)=' "$PSB_STOCK_ROOT/boot/config-$PSB_STOCK_KREL" | tr '\n' ' ')"
             echo "  (PSTORE_CONSOLE/PMSG/FTRACE are off in Debian's config: kmsg zones only)"
             echo "- Oopses from tests/vm/oops-module (psb_oops.ko built against linux-headers-$PSB_STOCK_KREL)"
         else
-            echo "- Kernel config facts: $(grep -E '^CONFIG_(PSTORE[A-Z_]*|LKDTM|FUNCTION_TRACER|SMP|ACPI|MODULES)=' "$PSB_CACHE/custom/out/config" | tr '\n' ' ')"
-            echo "- Built by tests/vm/build-custom-kernel.sh: make tinyconfig + tests/vm/custom-kernel.config (x86_64, everything built in, no modules)"
+            echo "- Kernel config facts: $(grep -E '^CONFIG_(PSTORE[A-Z_]*|LKDTM|FUNCTION_TRACER|SMP|ACPI|MODULES)=' "$PSB_CUSTOM_CONFIG" | tr '\n' ' ')"
+            echo "- Built by tests/vm/build-custom-kernel.sh: $( [[ $PSB_ARCH == x86_64 ]] || echo "PSB_ARCH=$PSB_ARCH ")make tinyconfig + tests/vm/custom-kernel.config ($PSB_ARCH, everything built in, no modules)"
             echo "- Oopses from LKDTM (/sys/kernel/debug/provoke-crash/DIRECT)"
         fi
         echo "- Image: $PSB_LABEL label, $(stat -c %s "$work/snapshot.img") bytes raw; pstore device in the guest: \`$PSB_BLKDEV\`"
