@@ -142,8 +142,7 @@ Result<DiskLayout> layout_of(FdiskContext& c, const std::string& path) {
     if (const char* n = fdisk_partition_get_name(pa)) pi.name = n;
     if (const char* u = fdisk_partition_get_uuid(pa)) pi.uuid = u;
     if (d.label == "dos") pi.uuid = mbr_partuuid(d.disk_id, pi.number);
-    // The kernel's PARTUUID (and udev's by-partuuid link) is lower case.
-    for (auto& ch : pi.uuid) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    pi.uuid = normalize_partuuid(pi.uuid);
     if (fdisk_parttype* t = fdisk_partition_get_type(pa)) {
       if (const char* s = fdisk_parttype_get_string(t)) {
         pi.type = s;
@@ -247,10 +246,15 @@ std::string derived_partuuid(const std::string& disk_id, std::size_t number, std
   return out;
 }
 
+std::string normalize_partuuid(std::string uuid) {
+  for (auto& ch : uuid) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return uuid;
+}
+
 std::string mbr_partuuid(const std::string& disk_id, int number) {
   std::string id = disk_id;
   if (id.rfind("0x", 0) == 0) id = id.substr(2);
-  for (auto& ch : id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  id = normalize_partuuid(id);
   while (id.size() < 8) id.insert(id.begin(), '0');
   char buf[32];
   std::snprintf(buf, sizeof buf, "%s-%02x", id.c_str(), number);
@@ -390,8 +394,7 @@ Result<PartitionPlan> PartitionPlan::create(const std::string& disk, const NewPa
     plan.part_.uuid = mbr_partuuid(before->disk_id, plan.part_.number);
     plan.part_.type = "0xda";
   }
-  for (auto& ch : plan.part_.uuid)
-    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  plan.part_.uuid = normalize_partuuid(plan.part_.uuid);
   plan.script_ = dump_script(cxt);
   if (plan.creates_label_) plan.before_.label.clear();
   return plan;

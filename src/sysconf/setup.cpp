@@ -4,19 +4,14 @@
 #include "pstore_blk/sysconf/setup.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "pstore_blk/device/naming.hpp"
+#include "pstore_blk/device/partition.hpp"
 #include "pstore_blk/sysconf/capture.hpp"
 
 namespace psb::sysconf {
 
 namespace {
-
-std::string lower(std::string v) {
-  for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return v;
-}
 
 std::string host(const std::string& root, const std::string& abs) {
   return root == "/" ? abs : root + abs;
@@ -28,7 +23,7 @@ std::string host(const std::string& root, const std::string& abs) {
 bool made_by_setup(const device::PartitionInfo& p, const device::DiskLayout& layout,
                    const std::optional<State>& prior) {
   if (p.uuid.empty()) return false;
-  if (prior && lower(prior->partuuid) == p.uuid) return true;
+  if (prior && device::normalize_partuuid(prior->partuuid) == p.uuid) return true;
   return layout.label == "gpt" && !layout.disk_id.empty() && p.name == device::kPstorePartName &&
          p.uuid ==
              device::derived_partuuid(layout.disk_id, static_cast<std::size_t>(p.number), p.start);
@@ -45,14 +40,15 @@ Result<bool> adopt(const SetupRequest& req, const DeviceReport& dev,
   } else if (dev.whole_disk && dev.partno == 0) {
     for (const auto& p : dev.layout.partitions)
       if (made_by_setup(p, dev.layout, prior) &&
-          (!prior || prior->disk == dev.disk || lower(prior->partuuid) == p.uuid)) {
+          (!prior || prior->disk == dev.disk ||
+           device::normalize_partuuid(prior->partuuid) == p.uuid)) {
         step.part = p;
         step.adopt_ours = true;
       }
   }
   if (step.adopt_ours) {
     // Keep its records, unless the journal says the wipe never happened.
-    const bool journaled = prior && lower(prior->partuuid) == step.part.uuid;
+    const bool journaled = prior && device::normalize_partuuid(prior->partuuid) == step.part.uuid;
     step.wipe = journaled && !prior->wiped;
     for (const auto& p : dev.problems)
       if (p.in_use()) return refuse(req.device + ": " + p.text);
@@ -229,7 +225,8 @@ Result<SetupTransaction> plan_setup(const SetupRequest& req, const SetupPlan& pa
                           "); add these words to the kernel command line yourself and re-run "
                           "with --force:\n  " +
                           tx.files.manual_cmdline);
-  const bool same_partition = prior && lower(prior->partuuid) == tx.config.partuuid;
+  const bool same_partition =
+      prior && device::normalize_partuuid(prior->partuuid) == tx.config.partuuid;
   tx.resumes = same_partition && !prior->complete();
   if (tx.resumes)
     for (const auto& c : tx.files.refresh_commands)

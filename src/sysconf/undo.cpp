@@ -6,17 +6,13 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "pstore_blk/device/partition.hpp"
 #include "pstore_blk/sysconf/setup.hpp"
 #include "pstore_blk/sysconf/writer.hpp"
 
 namespace psb::sysconf {
 
 namespace {
-
-std::string lower(std::string v) {
-  for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return v;
-}
 
 std::string canonical(const std::string& p) {
   char buf[PATH_MAX];
@@ -30,8 +26,9 @@ std::string canonical(const std::string& p) {
 bool holds_partition(const SystemFacts& sf, const State& s) {
   auto it = sf.pstore_blk.params.find("blkdev");
   if (it == sf.pstore_blk.params.end() || it->second.empty()) return false;
-  const std::string uuid = lower(s.partuuid);
-  return (!uuid.empty() && lower(it->second).find(uuid) != std::string::npos) ||
+  const std::string uuid = device::normalize_partuuid(s.partuuid);
+  return (!uuid.empty() &&
+          device::normalize_partuuid(it->second).find(uuid) != std::string::npos) ||
          canonical(it->second) == canonical("/dev/disk/by-partuuid/" + uuid);
 }
 
@@ -128,7 +125,8 @@ Result<UndoTransaction> plan_undo(const State& s, const SystemFacts& sf, bool re
     auto layout = device::read_layout(s.disk);
     if (!layout) return layout.error();
     for (const auto& p : layout->partitions)
-      tx.partition_present |= p.number == s.partno && p.uuid == lower(s.partuuid);
+      tx.partition_present |=
+          p.number == s.partno && p.uuid == device::normalize_partuuid(s.partuuid);
     if (tx.live && holds_partition(sf, s)) {
       if (sf.pstore_blk.build == Build::kBuiltin)
         return make_error(Errc::kConflict,

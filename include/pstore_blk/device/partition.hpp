@@ -114,6 +114,11 @@ Result<std::vector<Signature>> wipe_range(const std::string& path, std::uint64_t
                                           std::uint64_t size, std::uint64_t zero_bytes,
                                           bool exclusive = true);
 
+/// A PARTUUID (or disk GUID) as the kernel and udev's by-partuuid links
+/// spell it: lower case. The one place that folds case, so every comparison
+/// of PARTUUIDs (state file, table, modprobe.d) agrees.
+std::string normalize_partuuid(std::string uuid);
+
 /// The PARTUUID the kernel gives partition `number` of an MBR disk with
 /// identifier `disk_id` ("0x1234abcd" -> "1234abcd-03").
 std::string mbr_partuuid(const std::string& disk_id, int number);
