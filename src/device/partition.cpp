@@ -20,6 +20,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "pstore_blk/format/hash.hpp"
+
 namespace psb::device {
 
 namespace {
@@ -219,18 +221,12 @@ std::string dump_script(fdisk_context* cxt) {
 }  // namespace
 
 std::string derived_partuuid(const std::string& disk_id, std::size_t number, std::uint64_t start) {
-  // Two FNV-1a 64 hashes (different offset bases) of "disk GUID/number/start",
-  // shaped as a random (version 4, RFC 4122 variant) UUID.
-  const std::string key = disk_id + "/" + std::to_string(number) + "/" + std::to_string(start);
-  auto fnv = [&](std::uint64_t h) {
-    for (unsigned char ch : key) {
-      h ^= static_cast<std::uint64_t>(std::tolower(ch));
-      h *= 0x100000001b3ull;
-    }
-    return h;
-  };
-  const std::uint64_t hi = fnv(0xcbf29ce484222325ull);
-  const std::uint64_t lo = fnv(0x84222325cbf29ce4ull);
+  // Two FNV-1a 64 hashes (different offset bases) of "disk GUID/number/start"
+  // (the GUID lower case), shaped as a random (version 4, RFC 4122 variant) UUID.
+  const std::string key =
+      normalize_partuuid(disk_id) + "/" + std::to_string(number) + "/" + std::to_string(start);
+  const std::uint64_t hi = format::fnv1a64(key);
+  const std::uint64_t lo = format::fnv1a64(key, 0x84222325cbf29ce4ULL);
   unsigned char b[16];
   for (int i = 0; i < 8; ++i) {
     b[i] = static_cast<unsigned char>(hi >> (56 - 8 * i));
