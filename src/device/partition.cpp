@@ -10,7 +10,6 @@
 #include <libfdisk/libfdisk.h>
 #include <linux/blkpg.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "pstore_blk/device/facts.hpp"
 #include "pstore_blk/format/hash.hpp"
 
 namespace psb::device {
@@ -104,11 +104,6 @@ class FdiskContext {
   std::string path_;
   bool assigned_ = false;
 };
-
-bool is_block_device(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode);
-}
 
 std::string disk_id_of(fdisk_context* cxt) {
   char* id = nullptr;

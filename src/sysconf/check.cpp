@@ -3,13 +3,12 @@
 // and a non-zero size, one backend holds the pstore slot.
 #include "pstore_blk/sysconf/check.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 
+#include "pstore_blk/device/facts.hpp"
 #include "pstore_blk/device/naming.hpp"
 
 namespace psb::sysconf {
@@ -23,20 +22,19 @@ std::string kernel_name(const SystemFacts& sf) {
 
 }  // namespace
 
-Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
+Result<DeviceReport> probe_device(const io::RootFs& live, const std::string& device,
                                   std::optional<int> image_partition, long kmsg_kib) {
   DeviceReport r;
-  r.facts = probe_device_facts(live, device);
+  r.facts = device::probe_device_facts(live, device);
   if (!r.facts.exists) {
     // A partition that does not exist yet: /dev/vda3 on /dev/vda.
     auto split = device::split_partition_node(device);
-    struct stat st;
-    if (!split || ::stat(split->first.c_str(), &st) != 0 || !S_ISBLK(st.st_mode))
+    if (!split || !device::is_block_device(split->first))
       return make_error(Errc::kNotFound, "'" + device + "' does not exist");
     r.disk = split->first;
     r.partno = split->second;
     r.whole_disk = false;
-    DeviceFacts disk = probe_device_facts(live, r.disk);
+    device::DeviceFacts disk = device::probe_device_facts(live, r.disk);
     if (disk.read_only) r.problems.push_back({Problem::Kind::kReadOnly, r.disk + " is read-only"});
   } else if (r.facts.is_block && r.facts.is_partition) {
     r.disk = "/dev/" + r.facts.parent;

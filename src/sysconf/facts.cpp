@@ -3,13 +3,10 @@
 #include "pstore_blk/sysconf/facts.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -98,7 +95,7 @@ std::optional<long> config_long(const KernelConfig& cfg, const std::string& sym)
 
 // Looks for <file>.ko[.xz|.zst|.gz] below /lib/modules/<kver>: first the
 // usual directory, then modules.dep, which lists every module of the kernel.
-std::string find_ko(const RootFs& fs, const std::string& kver, const std::string& dir,
+std::string find_ko(const io::RootFs& fs, const std::string& kver, const std::string& dir,
                     const std::string& file) {
   if (kver.empty()) return "";
   const std::string base = "/lib/modules/" + kver + "/";
@@ -120,7 +117,7 @@ std::string find_ko(const RootFs& fs, const std::string& kver, const std::string
   return "";
 }
 
-ModuleFacts module_facts(const RootFs& fs, const SystemFacts& sf, const std::string& name,
+ModuleFacts module_facts(const io::RootFs& fs, const SystemFacts& sf, const std::string& name,
                          const std::string& symbol, const std::string& dir,
                          const std::string& file) {
   ModuleFacts m;
@@ -147,7 +144,7 @@ ModuleFacts module_facts(const RootFs& fs, const SystemFacts& sf, const std::str
 }
 
 // "options <module> ... <param>=<value>" in any modprobe.d file.
-std::optional<std::string> modprobe_option(const RootFs& fs, const std::string& module,
+std::optional<std::string> modprobe_option(const io::RootFs& fs, const std::string& module,
                                            const std::string& param, const std::string& only,
                                            const std::string& except) {
   std::optional<std::string> found;
@@ -184,7 +181,8 @@ std::optional<std::string> cmdline_option(const std::string& cmdline, const std:
 
 // efi_pstore: drivers/firmware/efi/efi-pstore.c. Backend name "efi" up to
 // 6.1, "efi_pstore" from 6.2 on (docs/FORMAT.md 8.6).
-RivalBackend efi_pstore_rival(const RootFs& fs, const SystemFacts& sf, const std::string& active) {
+RivalBackend efi_pstore_rival(const io::RootFs& fs, const SystemFacts& sf,
+                              const std::string& active) {
   RivalBackend r;
   r.module = "efi_pstore";
   bool new_name = sf.kernel_major > 6 || (sf.kernel_major == 6 && sf.kernel_minor >= 2);
@@ -208,9 +206,8 @@ RivalBackend efi_pstore_rival(const RootFs& fs, const SystemFacts& sf, const std
   // The name it holds the slot under now wins over the version guess.
   if (active == "efi" || active == "efi_pstore") r.backend_name = active;
   const std::string sw = "/sys/module/efi_pstore/parameters/pstore_disable";
-  struct stat swst;
-  if (r.loaded && r.build == Build::kModule && ::stat(fs.host_path(sw).c_str(), &swst) == 0 &&
-      (swst.st_mode & 0222) != 0)
+  const auto sw_mode = fs.mode(sw);
+  if (r.loaded && r.build == Build::kModule && sw_mode && (*sw_mode & 0222) != 0)
     r.runtime_switch = sw;
   if (active == "efi" || active == "efi_pstore") {
     r.will_register = true;
@@ -233,7 +230,7 @@ RivalBackend efi_pstore_rival(const RootFs& fs, const SystemFacts& sf, const std
 }
 
 // ramoops: fs/pstore/ram.c; registers only with a memory region.
-RivalBackend ramoops_rival(const RootFs& fs, const SystemFacts& sf, const std::string& active) {
+RivalBackend ramoops_rival(const io::RootFs& fs, const SystemFacts& sf, const std::string& active) {
   RivalBackend r;
   r.module = "ramoops";
   r.backend_name = "ramoops";
@@ -254,7 +251,7 @@ RivalBackend ramoops_rival(const RootFs& fs, const SystemFacts& sf, const std::s
 
 // erst: drivers/acpi/apei/erst.c; built in with APEI, registers when the
 // firmware has an ERST table.
-RivalBackend erst_rival(const RootFs& fs, const SystemFacts& sf, const std::string& active) {
+RivalBackend erst_rival(const io::RootFs& fs, const SystemFacts& sf, const std::string& active) {
   RivalBackend r;
   r.module = "erst";
   r.backend_name = "erst";
@@ -277,14 +274,14 @@ RivalBackend erst_rival(const RootFs& fs, const SystemFacts& sf, const std::stri
   return r;
 }
 
-void probe_rivals(const RootFs& fs, SystemFacts& sf) {
+void probe_rivals(const io::RootFs& fs, SystemFacts& sf) {
   const std::string active = sf.active_backend();
   sf.rivals.push_back(efi_pstore_rival(fs, sf, active));
   sf.rivals.push_back(ramoops_rival(fs, sf, active));
   sf.rivals.push_back(erst_rival(fs, sf, active));
 }
 
-void probe_bootloader(const RootFs& fs, SystemFacts& sf) {
+void probe_bootloader(const io::RootFs& fs, SystemFacts& sf) {
   const bool grub_tool = fs.exists("/usr/sbin/update-grub") ||
                          fs.exists("/usr/sbin/grub-mkconfig") ||
                          fs.exists("/usr/sbin/grub2-mkconfig") || fs.exists("/sbin/update-grub");
@@ -308,7 +305,7 @@ void probe_bootloader(const RootFs& fs, SystemFacts& sf) {
 
 /// Releases with both lib/modules/R and boot/config-R, oldest first by
 /// version (strverscmp: 6.1.0-9 < 6.1.0-10 < 6.12.1).
-std::vector<std::string> installed_kernels(const RootFs& fs) {
+std::vector<std::string> installed_kernels(const io::RootFs& fs) {
   std::vector<std::string> out;
   for (const auto& r : fs.list("/lib/modules"))
     if (fs.is_dir("/lib/modules/" + r) && fs.exists("/boot/config-" + r)) out.push_back(r);
@@ -318,7 +315,7 @@ std::vector<std::string> installed_kernels(const RootFs& fs) {
   return out;
 }
 
-void choose_kernel(const RootFs& fs, const std::string& option, SystemFacts& sf) {
+void choose_kernel(const io::RootFs& fs, const std::string& option, SystemFacts& sf) {
   if (!option.empty()) {
     sf.kernel_release = option;
     sf.kernel_from = KernelFrom::kOption;
@@ -336,7 +333,7 @@ void choose_kernel(const RootFs& fs, const std::string& option, SystemFacts& sf)
 // The kernel's version numbers from its release ("6.1.0-28-amd64": 6, 1),
 // and its config: Debian installs /boot/config-<kver>; IKCONFIG_PROC kernels
 // have /proc/config.gz.
-void read_kernel_config(const RootFs& fs, SystemFacts& sf) {
+void read_kernel_config(const io::RootFs& fs, SystemFacts& sf) {
   if (!sf.kernel_release.empty()) {
     char* end = nullptr;
     sf.kernel_major = static_cast<int>(std::strtol(sf.kernel_release.c_str(), &end, 10));
@@ -357,7 +354,7 @@ void read_kernel_config(const RootFs& fs, SystemFacts& sf) {
 
 // /sys/fs/pstore: mounted by systemd (PID 1) on systemd systems; the
 // records waiting there.
-void probe_pstore_mount(const RootFs& fs, SystemFacts& sf) {
+void probe_pstore_mount(const io::RootFs& fs, SystemFacts& sf) {
   auto mounts = fs.read("/proc/self/mounts");
   if (!mounts) mounts = fs.read("/proc/mounts");
   if (mounts) {
@@ -379,7 +376,7 @@ void probe_pstore_mount(const RootFs& fs, SystemFacts& sf) {
 
 // What the next boot will use, whatever runs now: blkdev= in modprobe.d,
 // else pstore_blk.blkdev= on the configured kernel command line.
-void probe_configured_blkdev(const RootFs& fs, SystemFacts& sf) {
+void probe_configured_blkdev(const io::RootFs& fs, SystemFacts& sf) {
   if (auto b = modprobe_option(fs, "pstore_blk", "blkdev", "", "")) {
     sf.configured_blkdev = *b;
     sf.configured_in = "modprobe.d";
@@ -404,7 +401,7 @@ void probe_configured_blkdev(const RootFs& fs, SystemFacts& sf) {
 
 }  // namespace
 
-SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log,
+SystemFacts probe_system(const io::RootFs& fs, const std::string& kernel_log,
                          const std::string& kernel_release) {
   SystemFacts sf;
   sf.root = fs.root();
@@ -487,7 +484,7 @@ std::optional<BackendRefusal> find_backend_refusal(const std::string& kernel_log
   return last;
 }
 
-std::string read_kernel_log(const RootFs& fs) {
+std::string read_kernel_log(const io::RootFs& fs) {
   if (!fs.is_live()) return fs.read("/var/log/dmesg").value_or("");
   // /dev/kmsg: one record per read(), "prio,seq,usec,flags;text\n" (+ dict
   // lines starting with ' '). O_NONBLOCK ends the walk with EAGAIN.
@@ -508,84 +505,6 @@ std::string read_kernel_log(const RootFs& fs) {
   }
   ::close(fd);
   return out;
-}
-
-DeviceFacts probe_device_facts(const RootFs& fs, const std::string& path) {
-  DeviceFacts d;
-  d.path = path;
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return d;
-  d.exists = true;
-  d.is_block = S_ISBLK(st.st_mode);
-  if (!d.is_block) {
-    d.size = static_cast<std::uint64_t>(st.st_size);
-    return d;
-  }
-  // /sys/dev/block/<maj>:<min> -> ../../devices/.../<kname>
-  char link[4096];
-  std::string devlink = fs.host_path("/sys/dev/block/" + std::to_string(major(st.st_rdev)) + ":" +
-                                     std::to_string(minor(st.st_rdev)));
-  ssize_t n = ::readlink(devlink.c_str(), link, sizeof link - 1);
-  if (n > 0) {
-    link[n] = 0;
-    std::string l(link);
-    d.kname = l.substr(l.rfind('/') + 1);
-    std::string up = l.substr(0, l.rfind('/'));
-    if (fs.exists("/sys/class/block/" + d.kname + "/partition")) {
-      d.is_partition = true;
-      d.partno = std::atoi(
-          fs.read_line("/sys/class/block/" + d.kname + "/partition").value_or("0").c_str());
-      d.parent = up.substr(up.rfind('/') + 1);
-    }
-  }
-  const std::string sys = "/sys/class/block/" + d.kname;
-  d.size = std::strtoull(fs.read_line(sys + "/size").value_or("0").c_str(), nullptr, 10) * 512;
-  d.read_only = fs.read_line(sys + "/ro").value_or("0") == "1";
-  d.holders = fs.list(sys + "/holders");
-  // Mounted: compare device numbers, so /dev/disk/by-* and /dev/root spellings match.
-  auto same_dev = [&](const std::string& p) {
-    struct stat s2;
-    return ::stat(p.c_str(), &s2) == 0 && S_ISBLK(s2.st_mode) && s2.st_rdev == st.st_rdev;
-  };
-  auto mounts = fs.read("/proc/self/mounts");
-  if (mounts) {
-    std::istringstream in(*mounts);
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream w(line);
-      std::string src, dir;
-      if (w >> src >> dir && src.rfind("/dev/", 0) == 0 && same_dev(src))
-        d.mounted_at.push_back(dir);
-    }
-  }
-  if (mounts && d.is_block && !d.is_partition && !d.kname.empty()) {
-    std::istringstream in(*mounts);
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream w(line);
-      std::string src, dir;
-      if (!(w >> src >> dir) || src.rfind("/dev/", 0) != 0) continue;
-      char buf[PATH_MAX];
-      if (!::realpath(src.c_str(), buf)) continue;
-      const std::string name = std::string(buf).substr(std::string(buf).rfind('/') + 1);
-      // /sys/class/block/<part> links to .../block/<disk>/<part>.
-      if (!::realpath(fs.host_path("/sys/class/block/" + name).c_str(), buf)) continue;
-      std::string parent_dir(buf);
-      parent_dir = parent_dir.substr(0, parent_dir.rfind('/'));
-      if (name != d.kname && parent_dir.substr(parent_dir.rfind('/') + 1) == d.kname)
-        d.partitions_mounted.push_back(name + " on " + dir);
-    }
-  }
-  if (auto swaps = fs.read("/proc/swaps")) {
-    std::istringstream in(*swaps);
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream w(line);
-      std::string src;
-      if (w >> src && src.rfind("/dev/", 0) == 0 && same_dev(src)) d.swap = true;
-    }
-  }
-  return d;
 }
 
 }  // namespace psb::sysconf

@@ -92,7 +92,7 @@ Result<PartitionStep> plan_partition(const SetupRequest& req, const DeviceReport
 }
 
 // Adds the parents of `abs` that do not exist yet, outermost first.
-void add_missing_parents(const RootFs& root, const std::string& abs,
+void add_missing_parents(const io::RootFs& root, const std::string& abs,
                          std::vector<std::string>& dirs) {
   std::vector<std::string> missing;
   for (auto slash = abs.rfind('/'); slash != std::string::npos && slash > 0;
@@ -110,7 +110,7 @@ void add_missing_parents(const RootFs& root, const std::string& abs,
 // the list is never backed up again, so a re-run never takes our own output
 // for the user's; an entry whose backup was never written (interrupted
 // before) gets a fresh one from the untouched original.
-void plan_journal(SetupTransaction& tx, const std::optional<State>& prior, const RootFs& root) {
+void plan_journal(SetupTransaction& tx, const std::optional<State>& prior, const io::RootFs& root) {
   State& st = tx.state;
   st.files.clear();
   if (prior)
@@ -198,7 +198,7 @@ Result<SetupPlan> plan_parameters(const SetupRequest& req, const SystemFacts& sf
 
 Result<SetupTransaction> plan_setup(const SetupRequest& req, const SetupPlan& params,
                                     const SystemFacts& sf, const DeviceReport& dev,
-                                    const std::optional<State>& prior, const RootFs& root) {
+                                    const std::optional<State>& prior, const io::RootFs& root) {
   if (prior && prior->phase == kPhaseUndoing)
     return refuse("an earlier `pstore-blk undo` was interrupted; run it again first");
   SetupTransaction tx;

@@ -63,7 +63,7 @@ std::vector<std::string> still_live(const SystemFacts& sf, const State& s, bool 
 
 // Directories a killed write_atomic was building under their temporary
 // name (io::AtomicWrite::make_parents): removed with what is inside.
-void add_staged_dirs(const RootFs& root, const std::vector<std::string>& dirs,
+void add_staged_dirs(const io::RootFs& root, const std::vector<std::string>& dirs,
                      std::vector<std::string>& leftovers) {
   for (const auto& d : dirs)
     if (root.is_dir(temp_path_for(d))) leftovers.push_back(temp_path_for(d));
@@ -79,7 +79,7 @@ std::vector<std::string> dirs_to_remove(const State& s) {
   return dirs;
 }
 
-Result<void> plan_files(const State& s, const RootFs& root, UndoTransaction& tx) {
+Result<void> plan_files(const State& s, const io::RootFs& root, UndoTransaction& tx) {
   for (auto it = s.files.rbegin(); it != s.files.rend(); ++it) {
     if (it->backup.empty()) {
       tx.remove.push_back(it->path);
@@ -102,7 +102,7 @@ Result<void> plan_files(const State& s, const RootFs& root, UndoTransaction& tx)
 }  // namespace
 
 Result<UndoTransaction> plan_undo(const State& s, const SystemFacts& sf, bool remove_partition,
-                                  const RootFs& root) {
+                                  const io::RootFs& root) {
   if (remove_partition && !s.partition_created)
     return make_error(Errc::kConflict, "partition " + std::to_string(s.partno) + " of " + s.disk +
                                            " existed before setup; not deleting it");
@@ -189,7 +189,7 @@ Result<void> remove_traces(const UndoTransaction& tx, Writer& w) {
 
 }  // namespace
 
-UndoTransaction plan_undo_leftovers(const RootFs& root) {
+UndoTransaction plan_undo_leftovers(const io::RootFs& root) {
   UndoTransaction tx;
   tx.root = root.root();
   tx.has_state = false;
