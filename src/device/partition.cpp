@@ -105,12 +105,14 @@ class FdiskContext {
   bool assigned_ = false;
 };
 
+// The label's disk GUID (GPT) or identifier (MBR "0x1234abcd"), lower case
+// like libblkid's.
 std::string disk_id_of(fdisk_context* cxt) {
   char* id = nullptr;
   if (fdisk_get_disklabel_id(cxt, &id) != 0 || !id) return "";
   std::string s(id);
   std::free(id);
-  return s;
+  return normalize_partuuid(s);
 }
 
 Result<DiskLayout> layout_of(FdiskContext& c, const std::string& path) {

@@ -56,7 +56,6 @@ Result<DeviceReport> probe_device(const io::RootFs& live, const std::string& dev
 
   auto layout = device::read_layout(r.disk);
   if (!layout) return layout.error();
-  r.pttype = layout->label;
   r.layout = *layout;
   for (const auto& f : layout->free) r.free_bytes = std::max(r.free_bytes, f.size);
   if (r.partno) {
@@ -87,7 +86,7 @@ Result<DeviceReport> probe_device(const io::RootFs& live, const std::string& dev
     auto sigs = device::probe_signatures(r.disk, p.start, p.size);
     if (!sigs) return sigs.error();
     r.signatures = *sigs;
-  } else if (r.whole_disk && r.pttype.empty()) {
+  } else if (r.whole_disk && r.layout.label.empty()) {
     auto sigs = device::probe_signatures(r.disk, 0, layout->size);
     if (!sigs) return sigs.error();
     r.signatures = *sigs;
@@ -170,7 +169,7 @@ Verdict target_oops(const SystemFacts& sf, const DeviceReport& target) {
   Verdict oops{"oops", false, ""};
   if (const Problem* p = target.blocking()) {
     oops.reason = target.facts.path + ": " + p->text;
-  } else if (!target.exists_as_partition && !target.pttype.empty() &&
+  } else if (!target.exists_as_partition && !target.layout.label.empty() &&
              target.free_bytes < (8ull << 20)) {
     oops.reason = target.disk + ": no free space for a new 8 MiB partition (largest free range " +
                   std::to_string(target.free_bytes >> 10) + " KiB)";

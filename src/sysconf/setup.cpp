@@ -71,14 +71,14 @@ Result<PartitionStep> plan_partition(const SetupRequest& req, const DeviceReport
   if (!adopted) return adopted.error();
   if (!*adopted) {
     if (const Problem* p = dev.blocking()) return refuse(req.device + ": " + p->text);
-    if (dev.pttype.empty() && !dev.signatures.empty())
+    if (dev.layout.label.empty() && !dev.signatures.empty())
       return refuse("refusing to partition " + dev.disk +
                     ": it has no partition table but carries a signature of type " +
                     dev.signatures.front().type);
     device::NewPartition np;
     np.size = req.size;
     if (dev.partno) np.number = static_cast<std::size_t>(dev.partno);
-    np.create_gpt_if_blank = dev.pttype.empty();
+    np.create_gpt_if_blank = dev.layout.label.empty();
     auto pp = device::PartitionPlan::create(dev.disk, np);
     if (!pp) return pp.error();
     step.part = pp->partition();

@@ -26,11 +26,10 @@ struct FreeRange {
   std::uint64_t size = 0;   ///< bytes
 };
 
-/// A disk's table as libfdisk sees it (read-only).
-struct DiskLayout {
+/// A disk's table as libfdisk sees it (read-only): the PartitionTable plus
+/// the disk's geometry and free space.
+struct DiskLayout : PartitionTable {
   std::string path;
-  std::string label;       ///< "gpt", "dos" or "" (no table)
-  std::string disk_id;     ///< GPT disk GUID or MBR "0x1234abcd"
   std::uint64_t size = 0;  ///< bytes
   unsigned long sector_size = 512;
   bool is_block_device = false;

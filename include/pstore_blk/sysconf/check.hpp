@@ -43,11 +43,10 @@ struct DeviceReport {
   bool whole_disk = false;  ///< DEVICE is a whole disk / disk image
   bool exists_as_partition = false;
   int partno = 0;                                  ///< partition number (existing or to create)
-  std::string pttype;                              ///< of `disk`
   std::optional<device::PartitionInfo> partition;  ///< the existing partition, if any
   std::vector<device::Signature> signatures;       ///< in the partition (or whole device)
   std::uint64_t free_bytes = 0;                    ///< largest free range of a whole disk
-  device::DiskLayout layout;                       ///< `disk`'s table, read once
+  device::DiskLayout layout;                       ///< `disk`'s table, read once (label "": none)
   /// Reasons setup would refuse to use the device as is, in the order found.
   std::vector<Problem> problems;
 
