@@ -21,8 +21,8 @@ struct CheckArgs {
 };
 
 int run_check(const CheckArgs& a) {
-  sysconf::RootFs root(a.root);
-  sysconf::RootFs live("/");
+  io::RootFs root(a.root);
+  io::RootFs live("/");
   auto sf = sysconf::probe_system(root, sysconf::read_kernel_log(root), a.kernel);
   std::optional<sysconf::DeviceReport> dev;
   sysconf::SetupPlan defaults;

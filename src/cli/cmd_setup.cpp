@@ -75,7 +75,7 @@ Result<SetupRequest> parse_request(const SetupArgs& a) {
   if (a.reboot_on_panic && (*a.reboot_on_panic < 1 || *a.reboot_on_panic > 3600))
     return make_error(Errc::kInvalidArgument, "--reboot-on-panic takes seconds from 1 to 3600");
   req.reboot_on_panic = a.reboot_on_panic;
-  if (a.now && !RootFs(a.root).is_live())
+  if (a.now && !io::RootFs(a.root).is_live())
     return make_error(Errc::kInvalidArgument, "--now cannot be used with --root");
   if (a.now && !a.kernel.empty())
     return make_error(Errc::kInvalidArgument, "--now cannot be used with --kernel");
@@ -107,7 +107,7 @@ void print_partition(const PartitionStep& p) {
 
 // The one printer of a setup plan.
 void print_plan(const SetupTransaction& tx, bool dry_run) {
-  RootFs root(tx.root);
+  io::RootFs root(tx.root);
   std::cout << (dry_run ? "Plan (dry run, nothing is changed):\n" : "Plan:\n");
   if (tx.resumes) std::cout << "  complete the setup an earlier run left unfinished\n";
   print_partition(tx.partition);
@@ -139,7 +139,7 @@ Progress console_progress() {
 
 // --now after a real run: read back what the kernel says.
 int report_now(const SetupPlan& plan) {
-  RootFs live("/");
+  io::RootFs live("/");
   NowCheck c = check_now(probe_system(live, read_kernel_log(live)), plan);
   if (!c.attached) {
     warn(c.problem);
@@ -179,11 +179,11 @@ std::optional<int> accept_capture_change(const CaptureChange& change, bool repla
 }
 
 Result<SetupTransaction> plan(const SetupArgs& a, const SetupRequest& req, CaptureChange& change) {
-  RootFs root(a.root);
+  io::RootFs root(a.root);
   auto sf = probe_system(root, read_kernel_log(root), a.kernel);
   auto params = plan_parameters(req, sf);
   if (!params) return params.error();
-  auto dev = probe_device(RootFs("/"), a.device, a.partition, params->kmsg_kib);
+  auto dev = probe_device(io::RootFs("/"), a.device, a.partition, params->kmsg_kib);
   if (!dev) return dev.error();
   if ((dev->facts.is_block || !dev->facts.exists) && geteuid() != 0 && !a.dry_run)
     return Error{Errc::kPermission, "setup of a block device needs root", {}, 0};
@@ -211,8 +211,8 @@ int apply(const SetupTransaction& tx, const SetupArgs& a) {
   }
   RealWriter w(a.root);
   RealRunner r;
-  LiveProbe live{[] { return probe_system(RootFs("/"), "").active_backend(); },
-                 [] { return read_kernel_log(RootFs("/")); }};
+  LiveProbe live{[] { return probe_system(io::RootFs("/"), "").active_backend(); },
+                 [] { return read_kernel_log(io::RootFs("/")); }};
   auto o = apply_setup(tx, w, r, console_progress(), live);
   if (!o) return report(o.error());
   if (o->commands_failed) return kExitFailure;

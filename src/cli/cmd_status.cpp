@@ -47,7 +47,8 @@ void partition_records(const State& s, nlohmann::ordered_json& c) {
   if (!scan) c["partition_error"] = scan.error().message();
 }
 
-nlohmann::ordered_json configured_json(const State& s, const RootFs& root, const SystemFacts& sf) {
+nlohmann::ordered_json configured_json(const State& s, const io::RootFs& root,
+                                       const SystemFacts& sf) {
   nlohmann::ordered_json c;
   c["device"] = s.device;
   c["disk"] = s.disk;
@@ -80,7 +81,7 @@ nlohmann::ordered_json live_json(const SystemFacts& sf) {
   return l;
 }
 
-void print_configured(const State& s, const nlohmann::ordered_json& c, const RootFs& root) {
+void print_configured(const State& s, const nlohmann::ordered_json& c, const io::RootFs& root) {
   std::cout << fmt::format("  partition:      {} partition {} PARTUUID {} ({})\n", s.disk, s.partno,
                            s.partuuid, c["partition_present"].get<bool>() ? "present" : "MISSING");
   if (c.contains("partition_error")) {
@@ -121,7 +122,7 @@ void print_live(const SystemFacts& sf) {
 }
 
 int run_status(const StatusArgs& a) {
-  RootFs root(a.root);
+  io::RootFs root(a.root);
   auto sf = probe_system(root, read_kernel_log(root), a.kernel);
   auto state = load_state(root);
   if (!state) return report(state.error());

@@ -29,7 +29,7 @@ struct UndoArgs {
 
 // The one printer of an undo plan.
 void print_plan(const UndoTransaction& tx) {
-  RootFs root(tx.root);
+  io::RootFs root(tx.root);
   const State& s = tx.state;
   std::cout << "Plan (dry run, nothing is changed):\n";
   for (const auto& f : tx.restore) std::cout << "  restore " << root.host_path(f.path) << "\n";
@@ -79,7 +79,7 @@ bool confirmed(const UndoTransaction& tx, const UndoArgs& a) {
 }
 
 int run_undo(const UndoArgs& a) {
-  RootFs root(a.root);
+  io::RootFs root(a.root);
   auto state = load_state(root);
   if (!state) return report(state.error());
   if (!*state) {

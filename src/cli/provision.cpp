@@ -143,7 +143,7 @@ void print_device(const DeviceReport& d) {
                             d.partition->size >> 10, d.partition->start));
   else
     row("size", fmt::format("{} bytes", d.facts.size));
-  row("table", d.pttype.empty() ? "none" : d.pttype);
+  row("table", d.layout.label.empty() ? "none" : d.layout.label);
   if (d.partition && !d.partition->uuid.empty()) row("PARTUUID", d.partition->uuid);
   if (d.whole_disk) row("free space", fmt::format("{} KiB (largest range)", d.free_bytes >> 10));
   if (d.signatures.empty()) row("signatures", "none");
@@ -240,7 +240,7 @@ nlohmann::ordered_json device_json(const DeviceReport& d) {
   j["block_device"] = d.facts.is_block;
   j["partition_exists"] = d.exists_as_partition;
   j["partno"] = d.partno;
-  j["pttype"] = d.pttype;
+  j["pttype"] = d.layout.label;
   if (d.partition) {
     j["start"] = d.partition->start;
     j["size"] = d.partition->size;

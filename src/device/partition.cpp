@@ -10,7 +10,6 @@
 #include <libfdisk/libfdisk.h>
 #include <linux/blkpg.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +18,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include "pstore_blk/device/facts.hpp"
+#include "pstore_blk/format/hash.hpp"
 
 namespace psb::device {
 
@@ -103,17 +105,14 @@ class FdiskContext {
   bool assigned_ = false;
 };
 
-bool is_block_device(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISBLK(st.st_mode);
-}
-
+// The label's disk GUID (GPT) or identifier (MBR "0x1234abcd"), lower case
+// like libblkid's.
 std::string disk_id_of(fdisk_context* cxt) {
   char* id = nullptr;
   if (fdisk_get_disklabel_id(cxt, &id) != 0 || !id) return "";
   std::string s(id);
   std::free(id);
-  return s;
+  return normalize_partuuid(s);
 }
 
 Result<DiskLayout> layout_of(FdiskContext& c, const std::string& path) {
@@ -142,8 +141,7 @@ Result<DiskLayout> layout_of(FdiskContext& c, const std::string& path) {
     if (const char* n = fdisk_partition_get_name(pa)) pi.name = n;
     if (const char* u = fdisk_partition_get_uuid(pa)) pi.uuid = u;
     if (d.label == "dos") pi.uuid = mbr_partuuid(d.disk_id, pi.number);
-    // The kernel's PARTUUID (and udev's by-partuuid link) is lower case.
-    for (auto& ch : pi.uuid) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    pi.uuid = normalize_partuuid(pi.uuid);
     if (fdisk_parttype* t = fdisk_partition_get_type(pa)) {
       if (const char* s = fdisk_parttype_get_string(t)) {
         pi.type = s;
@@ -220,18 +218,12 @@ std::string dump_script(fdisk_context* cxt) {
 }  // namespace
 
 std::string derived_partuuid(const std::string& disk_id, std::size_t number, std::uint64_t start) {
-  // Two FNV-1a 64 hashes (different offset bases) of "disk GUID/number/start",
-  // shaped as a random (version 4, RFC 4122 variant) UUID.
-  const std::string key = disk_id + "/" + std::to_string(number) + "/" + std::to_string(start);
-  auto fnv = [&](std::uint64_t h) {
-    for (unsigned char ch : key) {
-      h ^= static_cast<std::uint64_t>(std::tolower(ch));
-      h *= 0x100000001b3ull;
-    }
-    return h;
-  };
-  const std::uint64_t hi = fnv(0xcbf29ce484222325ull);
-  const std::uint64_t lo = fnv(0x84222325cbf29ce4ull);
+  // Two FNV-1a 64 hashes (different offset bases) of "disk GUID/number/start"
+  // (the GUID lower case), shaped as a random (version 4, RFC 4122 variant) UUID.
+  const std::string key =
+      normalize_partuuid(disk_id) + "/" + std::to_string(number) + "/" + std::to_string(start);
+  const std::uint64_t hi = format::fnv1a64(key);
+  const std::uint64_t lo = format::fnv1a64(key, 0x84222325cbf29ce4ULL);
   unsigned char b[16];
   for (int i = 0; i < 8; ++i) {
     b[i] = static_cast<unsigned char>(hi >> (56 - 8 * i));
@@ -247,10 +239,15 @@ std::string derived_partuuid(const std::string& disk_id, std::size_t number, std
   return out;
 }
 
+std::string normalize_partuuid(std::string uuid) {
+  for (auto& ch : uuid) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return uuid;
+}
+
 std::string mbr_partuuid(const std::string& disk_id, int number) {
   std::string id = disk_id;
   if (id.rfind("0x", 0) == 0) id = id.substr(2);
-  for (auto& ch : id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  id = normalize_partuuid(id);
   while (id.size() < 8) id.insert(id.begin(), '0');
   char buf[32];
   std::snprintf(buf, sizeof buf, "%s-%02x", id.c_str(), number);
@@ -262,6 +259,86 @@ Result<DiskLayout> read_layout(const std::string& path) {
   if (!c) return c.error();
   return layout_of(**c, path);
 }
+
+namespace {
+
+// The label the new partition goes into: the disk's GPT or MBR, or a GPT
+// created in memory on a blank disk when `req` allows it. Returns whether
+// it creates the label.
+Result<bool> prepare_label(fdisk_context* cxt, const std::string& disk, const DiskLayout& before,
+                           const NewPartition& req) {
+  if (before.label.empty()) {
+    if (!req.create_gpt_if_blank)
+      return make_error(Errc::kConflict, "'" + disk + "' has no partition table");
+    if (fdisk_create_disklabel(cxt, "gpt") != 0)
+      return make_error(Errc::kIo, "Failed to create a GPT label for '" + disk + "' in memory");
+    return true;
+  }
+  if (before.label != "gpt" && before.label != "dos")
+    return make_error(Errc::kUnsupported, "'" + disk + "' has a " + before.label +
+                                              " partition table; only GPT and MBR are supported");
+  return false;
+}
+
+// The requested partition number, checked against the label's range and
+// used entries, or the first free one.
+Result<std::size_t> choose_number(fdisk_context* cxt, const std::string& disk,
+                                  const NewPartition& req) {
+  const bool gpt = fdisk_is_label(cxt, GPT);
+  const std::size_t max_parts = gpt ? fdisk_get_npartitions(cxt) : 4;
+  if (req.number) {
+    const std::size_t number = *req.number;
+    if (number < 1 || number > max_parts)
+      return make_error(Errc::kInvalidArgument, "'" + disk + "': partition number " +
+                                                    std::to_string(number) + " is out of range 1-" +
+                                                    std::to_string(max_parts) +
+                                                    (gpt ? "" : " (primary MBR partitions)"));
+    if (fdisk_is_partition_used(cxt, number - 1))
+      return make_error(Errc::kConflict,
+                        "'" + disk + "': partition " + std::to_string(number) + " already exists");
+    return number;
+  }
+  for (std::size_t n = 1; n <= max_parts; ++n)
+    if (!fdisk_is_partition_used(cxt, n - 1)) return n;
+  return make_error(
+      Errc::kConflict,
+      "'" + disk + "': no free " + std::string(gpt ? "partition entry" : "primary partition slot"));
+}
+
+// Placement: first free range that holds `size` after aligning its start to
+// libfdisk's grain (1 MiB by default), like sfdisk's default start.
+Result<std::uint64_t> place(const std::vector<FreeRange>& free, std::uint64_t grain,
+                            std::uint64_t size, const std::string& disk) {
+  std::uint64_t largest = 0;
+  for (const auto& r : free) {
+    std::uint64_t s = (r.start + grain - 1) / grain * grain;
+    if (s >= r.start + r.size) continue;
+    largest = std::max(largest, r.start + r.size - s);
+    if (s + size <= r.start + r.size) return s;
+  }
+  return make_error(
+      Errc::kConflict,
+      "'" + disk + "': no free space for a " + std::to_string(size >> 10) +
+          " KiB partition (largest aligned free range: " + std::to_string(largest >> 10) + " KiB)");
+}
+
+// Reads the planned partition back from the in-memory label: libfdisk must
+// have put it where the plan says. Returns its GPT PARTUUID ("" on MBR).
+Result<std::string> read_back(fdisk_context* cxt, const PartitionInfo& part, unsigned long ss,
+                              const std::string& disk) {
+  fdisk_partition* raw = nullptr;
+  if (fdisk_get_partition(cxt, static_cast<std::size_t>(part.number - 1), &raw) != 0 || !raw)
+    return make_error(Errc::kIo, "Failed to read back the planned partition on '" + disk + "'");
+  PartPtr got(raw);
+  if (static_cast<std::uint64_t>(fdisk_partition_get_start(got.get())) * ss != part.start ||
+      static_cast<std::uint64_t>(fdisk_partition_get_size(got.get())) * ss != part.size)
+    return make_error(Errc::kConflict,
+                      "'" + disk + "': libfdisk placed the partition differently than planned");
+  const char* u = fdisk_partition_get_uuid(got.get());
+  return std::string(u ? u : "");
+}
+
+}  // namespace
 
 Result<PartitionPlan> PartitionPlan::create(const std::string& disk, const NewPartition& req) {
   auto c = FdiskContext::open(disk, true);
@@ -276,67 +353,19 @@ Result<PartitionPlan> PartitionPlan::create(const std::string& disk, const NewPa
   if (req.size == 0 || req.size % 4096 != 0)
     return make_error(Errc::kInvalidArgument,
                       "partition size must be a non-zero multiple of 4 KiB");
-
-  if (before->label.empty()) {
-    if (!req.create_gpt_if_blank)
-      return make_error(Errc::kConflict, "'" + disk + "' has no partition table");
-    if (fdisk_create_disklabel(cxt, "gpt") != 0)
-      return make_error(Errc::kIo, "Failed to create a GPT label for '" + disk + "' in memory");
-    plan.creates_label_ = true;
-  } else if (before->label != "gpt" && before->label != "dos") {
-    return make_error(Errc::kUnsupported, "'" + disk + "' has a " + before->label +
-                                              " partition table; only GPT and MBR are supported");
-  }
+  auto creates = prepare_label(cxt, disk, *before, req);
+  if (!creates) return creates.error();
+  plan.creates_label_ = *creates;
   const bool gpt = fdisk_is_label(cxt, GPT);
-
-  // Partition number.
-  std::size_t number = 0;
-  const std::size_t max_parts = gpt ? fdisk_get_npartitions(cxt) : 4;
-  if (req.number) {
-    number = *req.number;
-    if (number < 1 || number > max_parts)
-      return make_error(Errc::kInvalidArgument, "'" + disk + "': partition number " +
-                                                    std::to_string(number) + " is out of range 1-" +
-                                                    std::to_string(max_parts) +
-                                                    (gpt ? "" : " (primary MBR partitions)"));
-    if (fdisk_is_partition_used(cxt, number - 1))
-      return make_error(Errc::kConflict,
-                        "'" + disk + "': partition " + std::to_string(number) + " already exists");
-  } else {
-    for (std::size_t n = 1; n <= max_parts && !number; ++n)
-      if (!fdisk_is_partition_used(cxt, n - 1)) number = n;
-    if (!number)
-      return make_error(Errc::kConflict,
-                        "'" + disk + "': no free " +
-                            std::string(gpt ? "partition entry" : "primary partition slot"));
-  }
-
-  // Placement: first free range that holds `size` after aligning its start to
-  // libfdisk's grain (1 MiB by default), like sfdisk's default start.
+  auto number = choose_number(cxt, disk, req);
+  if (!number) return number.error();
   std::vector<FreeRange> free = before->free;
-  if (plan.creates_label_) {
-    DiskLayout fresh;
-    auto l = layout_of(**c, disk);
-    if (l) free = l->free;
-  }
+  if (plan.creates_label_)
+    if (auto l = layout_of(**c, disk)) free = l->free;
   const std::uint64_t grain = std::max<std::uint64_t>(fdisk_get_grain_size(cxt), ss);
-  std::optional<std::uint64_t> start;
-  std::uint64_t largest = 0;
-  for (const auto& r : free) {
-    std::uint64_t s = (r.start + grain - 1) / grain * grain;
-    if (s >= r.start + r.size) continue;
-    largest = std::max(largest, r.start + r.size - s);
-    if (s + req.size <= r.start + r.size) {
-      start = s;
-      break;
-    }
-  }
-  if (!start)
-    return make_error(Errc::kConflict, "'" + disk + "': no free space for a " +
-                                           std::to_string(req.size >> 10) +
-                                           " KiB partition (largest aligned free range: " +
-                                           std::to_string(largest >> 10) + " KiB)");
-  plan.part_.number = static_cast<int>(number);
+  auto start = place(free, grain, req.size, disk);
+  if (!start) return start.error();
+  plan.part_.number = static_cast<int>(*number);
   plan.part_.start = *start;
   plan.part_.size = req.size;
   plan.part_.name = gpt ? req.name : "";
@@ -344,30 +373,21 @@ Result<PartitionPlan> PartitionPlan::create(const std::string& disk, const NewPa
   // partition's place, so `setup --dry-run` shows the PARTUUID that the real
   // run then writes (and puts into modprobe.d).
   const bool derive_uuid = gpt && !plan.creates_label_ && !plan.before_.disk_id.empty();
-  if (derive_uuid) plan.part_.uuid = derived_partuuid(plan.before_.disk_id, number, *start);
-  int rc = add_to_label(cxt, plan.part_, ss, derive_uuid);
-  if (rc != 0)
+  if (derive_uuid) plan.part_.uuid = derived_partuuid(plan.before_.disk_id, *number, *start);
+  if (int rc = add_to_label(cxt, plan.part_, ss, derive_uuid); rc != 0)
     return make_sys_error(
-        "Failed to plan partition " + std::to_string(number) + " on '" + disk + "'", -rc);
-  fdisk_partition* raw = nullptr;
-  if (fdisk_get_partition(cxt, number - 1, &raw) != 0 || !raw)
-    return make_error(Errc::kIo, "Failed to read back the planned partition on '" + disk + "'");
-  PartPtr got(raw);
-  if (static_cast<std::uint64_t>(fdisk_partition_get_start(got.get())) * ss != plan.part_.start ||
-      static_cast<std::uint64_t>(fdisk_partition_get_size(got.get())) * ss != plan.part_.size)
-    return make_error(Errc::kConflict,
-                      "'" + disk + "': libfdisk placed the partition differently than planned");
+        "Failed to plan partition " + std::to_string(*number) + " on '" + disk + "'", -rc);
+  auto uuid = read_back(cxt, plan.part_, ss, disk);
+  if (!uuid) return uuid.error();
   if (gpt) {
-    const char* u = fdisk_partition_get_uuid(got.get());
-    plan.part_.uuid = u ? u : "";
+    plan.part_.uuid = *uuid;
     plan.part_.type = kGptPstoreType;
     plan.before_.disk_id = plan.creates_label_ ? disk_id_of(cxt) : plan.before_.disk_id;
   } else {
     plan.part_.uuid = mbr_partuuid(before->disk_id, plan.part_.number);
     plan.part_.type = "0xda";
   }
-  for (auto& ch : plan.part_.uuid)
-    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  plan.part_.uuid = normalize_partuuid(plan.part_.uuid);
   plan.script_ = dump_script(cxt);
   if (plan.creates_label_) plan.before_.label.clear();
   return plan;

@@ -71,7 +71,7 @@ std::optional<std::uint64_t> gpt_disk_size(const io::ByteSource& src) {
 // ("pstore", bytes 20971520-102400511) is in the gpt table but libblkid and
 // the kernel ignore it: it ends past the end of the disk (67108864 bytes)".
 // "" when there are none or libfdisk cannot read the table either.
-std::string ignored_entries(const std::string& path, const DiskInfo& seen) {
+std::string ignored_entries(const std::string& path, const PartitionTable& seen) {
   auto layout = read_layout(path);
   if (!layout) return "";
   std::string out;
@@ -93,7 +93,8 @@ std::string ignored_entries(const std::string& path, const DiskInfo& seen) {
 
 }  // namespace
 
-Result<DiskInfo> probe_partitions(const std::string& path, std::optional<std::uint64_t> size) {
+Result<PartitionTable> probe_partitions(const std::string& path,
+                                        std::optional<std::uint64_t> size) {
   BlkidProbe p;
   FdCloser fd;
   if (size) {
@@ -124,13 +125,15 @@ Result<DiskInfo> probe_partitions(const std::string& path, std::optional<std::ui
   blkid_probe_enable_superblocks(p.pr, 0);
   blkid_probe_enable_partitions(p.pr, 1);
   blkid_probe_set_partitions_flags(p.pr, BLKID_PARTS_ENTRY_DETAILS);
-  DiskInfo info;
+  PartitionTable info;
   blkid_partlist ls = blkid_probe_get_partitions(p.pr);
   if (!ls) return info;  // no partition table
   blkid_parttable root = blkid_partlist_get_table(ls);
   if (!root) return info;
-  info.pttype = str_or_empty(blkid_parttable_get_type(root));
-  info.ptuuid = str_or_empty(blkid_parttable_get_id(root));
+  info.label = str_or_empty(blkid_parttable_get_type(root));
+  info.disk_id = normalize_partuuid(str_or_empty(blkid_parttable_get_id(root)));
+  // libblkid spells an MBR identifier "1234abcd", libfdisk "0x1234abcd".
+  if (info.label == "dos" && !info.disk_id.empty()) info.disk_id = "0x" + info.disk_id;
   const int n = blkid_partlist_numof_partitions(ls);
   for (int i = 0; i < n; ++i) {
     blkid_partition par = blkid_partlist_get_partition(ls, i);
@@ -171,17 +174,17 @@ Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> 
                                               std::string((*comp)->command) + " " + path + ")");
   auto disk = probe_partitions(path);
   if (!disk) return disk.error();
-  if (disk->pttype.empty()) {
+  if (disk->label.empty()) {
     // libblkid refuses a GPT whose disk is larger than the file: an image
     // cut short. Probe it at the size its header records and read what is
     // there.
     if (auto claimed = gpt_disk_size(*area.file); claimed && *claimed > area.file->size()) {
       disk = probe_partitions(path, *claimed);
       if (!disk) return disk.error();
-      if (!disk->pttype.empty()) area.disk_size = *claimed;
+      if (!disk->label.empty()) area.disk_size = *claimed;
     }
   }
-  area.pttype = disk->pttype;
+  area.pttype = disk->label;
 
   auto use = [&](const PartitionInfo& p, std::string how) -> Result<PstoreArea> {
     if (p.start >= area.file->size())
@@ -196,7 +199,7 @@ Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> 
     return std::move(area);
   };
 
-  if (disk->pttype.empty() || disk->partitions.empty()) {
+  if (disk->label.empty() || disk->partitions.empty()) {
     if (partition)
       return make_error(Errc::kNotFound,
                         "'" + path + "' has no partition table; --partition cannot be used");

@@ -149,91 +149,96 @@ Abi choose_abi(const std::vector<SigHit>& hits, std::vector<std::string>& notes)
   return *best;
 }
 
-DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t total_size,
-                                 const std::optional<Abi>& forced_abi) {
-  DiscoveredLayout d;
-  d.abi = forced_abi.value_or(Abi::x86_64());
-  d.layout.total_size = total_size;
-  const std::uint64_t T = std::min(total_size, kMaxTotalSize);
+namespace {
 
+// The signature hits of each zone type, in offset order.
+struct HitsByType {
   std::vector<const SigHit*> dm, pm, co, ft;
+};
+
+HitsByType by_type(const std::vector<SigHit>& hits) {
+  HitsByType t;
   for (const auto& h : hits) {
     switch (h.type) {
       case RecordType::kDmesg:
-        dm.push_back(&h);
+        t.dm.push_back(&h);
         break;
       case RecordType::kPmsg:
-        pm.push_back(&h);
+        t.pm.push_back(&h);
         break;
       case RecordType::kConsole:
-        co.push_back(&h);
+        t.co.push_back(&h);
         break;
       case RecordType::kFtrace:
-        ft.push_back(&h);
+        t.ft.push_back(&h);
         break;
     }
   }
-  d.found = !hits.empty();
-  if (!d.found) {
-    d.layout.kmsg_size = 64 * 1024;
-    d.notes.push_back("no pstore/zone signature found; assuming the default 64 KiB kmsg zones");
-    return d;
-  }
+  return t;
+}
 
-  d.abi = forced_abi ? *forced_abi : choose_abi(hits, d.notes);
-
-  // The ring zones before the kmsg area, in the kernel's order.
-  const std::uint64_t first_dm = dm.empty() ? T : dm.front()->offset;
+// The ring zones before the kmsg area, in the kernel's order: pmsg at 0,
+// then console, then the ftrace zones. Stray signatures in a hostile image
+// must not produce negative zone sizes.
+void keep_ring_order(HitsByType& t, std::uint64_t first_dm) {
   auto before = [&](const std::vector<const SigHit*>& v) {
     std::vector<const SigHit*> r;
     for (auto* h : v)
       if (h->offset < first_dm) r.push_back(h);
     return r;
   };
-  pm = before(pm);
-  co = before(co);
-  ft = before(ft);
-  // Keep only what fits the kernel's order (pmsg at 0, then console, then
-  // the ftrace zones): stray signatures in a hostile image must not produce
-  // negative zone sizes.
-  if (!co.empty()) {
-    const std::uint64_t c0 = co.front()->offset;
+  t.pm = before(t.pm);
+  t.co = before(t.co);
+  t.ft = before(t.ft);
+  if (!t.co.empty()) {
+    const std::uint64_t c0 = t.co.front()->offset;
     std::vector<const SigHit*> keep;
-    for (auto* h : ft)
+    for (auto* h : t.ft)
       if (h->offset > c0) keep.push_back(h);
-    ft = keep;
+    t.ft = keep;
   }
-  const bool has_pmsg = !pm.empty() && pm.front()->offset == 0;
-  const std::uint64_t console_at = co.empty() ? 0 : co.front()->offset;
+}
 
-  // ftrace: per-CPU zones of f bytes.
-  std::uint64_t f = 0, ft_first = 0;
-  unsigned ft_count = 0;
-  if (!ft.empty()) {
-    ft_first = ft.front()->offset;
-    if (ft.size() >= 2) {
-      std::uint64_t g = 0;
-      for (std::size_t i = 1; i < ft.size(); ++i)
-        g = std::gcd(g, ft[i]->offset - ft[i - 1]->offset);
-      f = g;
-    } else {
-      const auto& h = ft.front()->header;
-      f = kZoneHeaderSize + static_cast<std::uint64_t>(std::max({h.datalen, h.start, 0}));
-      // A corrupt datalen must not size a zone past the partition.
-      f = std::min(f, T > ft_first ? T - ft_first : kZoneHeaderSize);
-      d.notes.push_back("only one ftrace zone found; its size is a lower bound");
-    }
-    ft_count = static_cast<unsigned>((ft.back()->offset - ft_first) / f + 1);
+// ftrace: per-CPU zones of `size` bytes, the first at `first`.
+struct FtraceZones {
+  std::uint64_t size = 0, first = 0;
+  unsigned count = 0;
+};
+
+// The ftrace zones the hits show: their size is the gcd of the distances
+// between them, or with one hit its header's lower bound.
+FtraceZones ftrace_zones(const std::vector<const SigHit*>& ft, std::uint64_t T,
+                         std::vector<std::string>& notes) {
+  FtraceZones z;
+  if (ft.empty()) return z;
+  z.first = ft.front()->offset;
+  if (ft.size() >= 2) {
+    std::uint64_t g = 0;
+    for (std::size_t i = 1; i < ft.size(); ++i) g = std::gcd(g, ft[i]->offset - ft[i - 1]->offset);
+    z.size = g;
+  } else {
+    const auto& h = ft.front()->header;
+    z.size = kZoneHeaderSize + static_cast<std::uint64_t>(std::max({h.datalen, h.start, 0}));
+    // A corrupt datalen must not size a zone past the partition.
+    z.size = std::min(z.size, T > z.first ? T - z.first : kZoneHeaderSize);
+    notes.push_back("only one ftrace zone found; its size is a lower bound");
   }
+  z.count = static_cast<unsigned>((ft.back()->offset - z.first) / z.size + 1);
+  return z;
+}
 
-  // kmsg zone size: the gcd of the distances between dmesg headers.
+// kmsg zone size: the gcd of the distances between dmesg headers, or with
+// one header the smallest power of two from 64 KiB that holds its record
+// (halved while the partition is smaller). 0 without a dmesg hit.
+std::uint64_t kmsg_zone_size(const std::vector<const SigHit*>& dm, std::uint64_t T,
+                             std::vector<std::string>& notes) {
   std::uint64_t K = 0;
   if (dm.size() >= 2) {
     std::uint64_t g = 0;
     for (std::size_t i = 1; i < dm.size(); ++i) g = std::gcd(g, dm[i]->offset - dm[i - 1]->offset);
     K = g;
-    d.notes.push_back("kmsg zone size " + kib(K) + " from the spacing of " +
-                      std::to_string(dm.size()) + " kmsg headers");
+    notes.push_back("kmsg zone size " + kib(K) + " from the spacing of " +
+                    std::to_string(dm.size()) + " kmsg headers");
   } else if (dm.size() == 1) {
     // A datalen that no zone here could hold is corrupt, not a size hint.
     const std::uint64_t room0 = T > dm.front()->offset ? T - dm.front()->offset : 0;
@@ -245,55 +250,56 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
     // A partition smaller than that holds smaller zones.
     const std::uint64_t room = T > dm.front()->offset ? T - dm.front()->offset : 0;
     while (K > 4096 && K > room && K / 2 >= need) K /= 2;
-    d.notes.push_back("one kmsg header only: assuming kmsg zones of " + kib(K) +
-                      " (pass --kmsg-size if pstore_blk.kmsg_size differed)");
+    notes.push_back("one kmsg header only: assuming kmsg zones of " + kib(K) +
+                    " (pass --kmsg-size if pstore_blk.kmsg_size differed)");
   }
-  if (K != 0) {
-    for (auto* h : dm) {
-      const std::uint64_t need =
-          kZoneHeaderSize + static_cast<std::uint64_t>(std::max(h->header.datalen, 0));
-      if (need > K) {
-        d.notes.push_back("a kmsg record at offset " + std::to_string(h->offset) +
-                          " is larger than the guessed zone size");
-        break;
-      }
+  if (K == 0) return K;
+  for (auto* h : dm) {
+    const std::uint64_t need =
+        kZoneHeaderSize + static_cast<std::uint64_t>(std::max(h->header.datalen, 0));
+    if (need > K) {
+      notes.push_back("a kmsg record at offset " + std::to_string(h->offset) +
+                      " is larger than the guessed zone size");
+      break;
     }
   }
+  return K;
+}
 
-  // Base of the kmsg area. On a device that started empty, pstore/zone
-  // writes kmsg zone 0 first (kmsg_write_cnt starts at 0 and only moves on
-  // round-robin), so the first kmsg header found is zone 0. Spacing alone
-  // cannot tell, e.g. with 32 KiB kmsg zones behind a 64 KiB ftrace area.
-  std::uint64_t base = first_dm;
-  // Front zone sizes.
+// The ring zone sizes (pmsg, console, ftrace and the CPU count) in front of
+// the kmsg area at `base`, into d.layout.
+void ring_zone_sizes(const HitsByType& t, FtraceZones z, std::uint64_t base, std::uint64_t T,
+                     DiscoveredLayout& d) {
+  const bool has_pmsg = !t.pm.empty() && t.pm.front()->offset == 0;
+  const std::uint64_t console_at = t.co.empty() ? 0 : t.co.front()->offset;
   std::uint64_t P = 0, C = 0, F = 0;
-  const std::uint64_t ring_end = dm.empty() ? T : base;
-  std::uint64_t after_console = ft.empty() ? ring_end : ft_first;
-  if (!co.empty()) {
+  const std::uint64_t ring_end = t.dm.empty() ? T : base;
+  std::uint64_t after_console = t.ft.empty() ? ring_end : z.first;
+  if (!t.co.empty()) {
     P = console_at;  // a console zone at c > 0 means a pmsg zone of c bytes
     C = after_console > console_at ? after_console - console_at : 0;
   } else if (has_pmsg) {
     P = after_console;
   }
-  if (!ft.empty()) {
-    if (ft.size() == 1 && !dm.empty() && ring_end > ft_first) {
+  if (!t.ft.empty()) {
+    if (t.ft.size() == 1 && !t.dm.empty() && ring_end > z.first) {
       // One CPU zone seen: assume it is the only one and runs to the kmsg area.
-      f = ring_end - ft_first;
+      z.size = ring_end - z.first;
     }
-    F = f * ft_count;
-    if (ring_end > ft_first + F && !dm.empty()) {
+    F = z.size * z.count;
+    if (ring_end > z.first + F && !t.dm.empty()) {
       // More CPU zones than were written: stretch to the kmsg base.
-      ft_count = static_cast<unsigned>((ring_end - ft_first) / f);
-      F = f * ft_count;
+      z.count = static_cast<unsigned>((ring_end - z.first) / z.size);
+      F = z.size * z.count;
     }
-    d.notes.push_back("ftrace: " + std::to_string(ft_count) + " CPU zone(s) of " +
-                      std::to_string(f) + " bytes");
+    d.notes.push_back("ftrace: " + std::to_string(z.count) + " CPU zone(s) of " +
+                      std::to_string(z.size) + " bytes");
   }
   // No kmsg area seen: the ring zones run to the end; kmsg is off or unwritten.
-  if (dm.empty()) d.notes.push_back("no kmsg record found; kmsg zones not located");
+  if (t.dm.empty()) d.notes.push_back("no kmsg record found; kmsg zones not located");
   if (P || C || F) {
     d.notes.push_back("ring zones: pmsg " + kib(P) + ", console " + kib(C) + ", ftrace " + kib(F));
-  } else if (base != 0 && !dm.empty()) {
+  } else if (base != 0 && !t.dm.empty()) {
     d.notes.push_back("kmsg area starts at " + std::to_string(base) +
                       " with no ring zone signature before it; assuming an unwritten pmsg zone");
     P = base;
@@ -301,7 +307,34 @@ DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t 
   d.layout.pmsg_size = P;
   d.layout.console_size = C;
   d.layout.ftrace_size = F;
-  d.layout.nr_cpus = ft_count ? ft_count : 1;
+  d.layout.nr_cpus = z.count ? z.count : 1;
+}
+
+}  // namespace
+
+DiscoveredLayout discover_layout(const std::vector<SigHit>& hits, std::uint64_t total_size,
+                                 const std::optional<Abi>& forced_abi) {
+  DiscoveredLayout d;
+  d.abi = forced_abi.value_or(Abi::x86_64());
+  d.layout.total_size = total_size;
+  const std::uint64_t T = std::min(total_size, kMaxTotalSize);
+  HitsByType t = by_type(hits);
+  d.found = !hits.empty();
+  if (!d.found) {
+    d.layout.kmsg_size = 64 * 1024;
+    d.notes.push_back("no pstore/zone signature found; assuming the default 64 KiB kmsg zones");
+    return d;
+  }
+  d.abi = forced_abi ? *forced_abi : choose_abi(hits, d.notes);
+  const std::uint64_t first_dm = t.dm.empty() ? T : t.dm.front()->offset;
+  keep_ring_order(t, first_dm);
+  const FtraceZones z = ftrace_zones(t.ft, T, d.notes);
+  const std::uint64_t K = kmsg_zone_size(t.dm, T, d.notes);
+  // Base of the kmsg area. On a device that started empty, pstore/zone
+  // writes kmsg zone 0 first (kmsg_write_cnt starts at 0 and only moves on
+  // round-robin), so the first kmsg header found is zone 0. Spacing alone
+  // cannot tell, e.g. with 32 KiB kmsg zones behind a 64 KiB ftrace area.
+  ring_zone_sizes(t, z, first_dm, T, d);
   d.layout.kmsg_size = K;
   return d;
 }

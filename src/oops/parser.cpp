@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "internal.hpp"
+#include "pstore_blk/format/hash.hpp"
 #include "pstore_blk/oops/oops.hpp"
 
 namespace psb::oops {
@@ -301,7 +302,7 @@ class Parser {
       s.signature += s.frames[k].normalized();
     }
     if (s.kind == CrashKind::kPanic) s.signature += '|' + normalize_message(s.panic);
-    s.hash = fnv1a64(s.signature);
+    s.hash = format::fnv1a64(s.signature);
     return s;
   }
 

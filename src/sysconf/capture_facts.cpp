@@ -91,7 +91,7 @@ void parse_modules_load(const std::string& text, CaptureFacts& cf) {
 
 // *.conf files of systemd-style directories, a name in an earlier directory
 // hiding the same name in a later one (/etc before /run before /usr/lib).
-std::vector<std::string> conf_files(const RootFs& fs, const std::vector<std::string>& dirs) {
+std::vector<std::string> conf_files(const io::RootFs& fs, const std::vector<std::string>& dirs) {
   std::map<std::string, std::string> by_name;
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
     for (const auto& f : fs.list(*it))
@@ -101,7 +101,7 @@ std::vector<std::string> conf_files(const RootFs& fs, const std::vector<std::str
   return out;
 }
 
-std::map<std::string, std::string> params_of(const RootFs& fs, const std::string& module) {
+std::map<std::string, std::string> params_of(const io::RootFs& fs, const std::string& module) {
   std::map<std::string, std::string> out;
   const std::string dir = "/sys/module/" + module + "/parameters";
   for (const auto& p : fs.list(dir))
@@ -117,7 +117,7 @@ std::optional<long> number(const std::optional<std::string>& s) {
   return v;
 }
 
-void probe_cmdlines(const RootFs& fs, CaptureFacts& cf) {
+void probe_cmdlines(const io::RootFs& fs, CaptureFacts& cf) {
   for (const auto& w : split_words(fs.read_line("/proc/cmdline").value_or("")))
     cf.words.push_back({SourceKind::kRunningCmdline, "/proc/cmdline", w});
   // GRUB regenerates every boot entry from its files (update-grub).
@@ -136,7 +136,7 @@ void probe_cmdlines(const RootFs& fs, CaptureFacts& cf) {
 
 }  // namespace
 
-CaptureFacts probe_capture(const RootFs& fs) {
+CaptureFacts probe_capture(const io::RootFs& fs) {
   CaptureFacts cf;
   probe_cmdlines(fs, cf);
   for (const auto& p : conf_files(

@@ -3,31 +3,38 @@
 // and a non-zero size, one backend holds the pstore slot.
 #include "pstore_blk/sysconf/check.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 
+#include "pstore_blk/device/facts.hpp"
 #include "pstore_blk/device/naming.hpp"
 
 namespace psb::sysconf {
 
-Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
+namespace {
+
+// "6.1.0-28-amd64", or "this kernel" when the release is unknown.
+std::string kernel_name(const SystemFacts& sf) {
+  return sf.kernel_release.empty() ? "this kernel" : sf.kernel_release;
+}
+
+}  // namespace
+
+Result<DeviceReport> probe_device(const io::RootFs& live, const std::string& device,
                                   std::optional<int> image_partition, long kmsg_kib) {
   DeviceReport r;
-  r.facts = probe_device_facts(live, device);
+  r.facts = device::probe_device_facts(live, device);
   if (!r.facts.exists) {
     // A partition that does not exist yet: /dev/vda3 on /dev/vda.
     auto split = device::split_partition_node(device);
-    struct stat st;
-    if (!split || ::stat(split->first.c_str(), &st) != 0 || !S_ISBLK(st.st_mode))
+    if (!split || !device::is_block_device(split->first))
       return make_error(Errc::kNotFound, "'" + device + "' does not exist");
     r.disk = split->first;
     r.partno = split->second;
     r.whole_disk = false;
-    DeviceFacts disk = probe_device_facts(live, r.disk);
+    device::DeviceFacts disk = device::probe_device_facts(live, r.disk);
     if (disk.read_only) r.problems.push_back({Problem::Kind::kReadOnly, r.disk + " is read-only"});
   } else if (r.facts.is_block && r.facts.is_partition) {
     r.disk = "/dev/" + r.facts.parent;
@@ -49,7 +56,6 @@ Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
 
   auto layout = device::read_layout(r.disk);
   if (!layout) return layout.error();
-  r.pttype = layout->label;
   r.layout = *layout;
   for (const auto& f : layout->free) r.free_bytes = std::max(r.free_bytes, f.size);
   if (r.partno) {
@@ -80,7 +86,7 @@ Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
     auto sigs = device::probe_signatures(r.disk, p.start, p.size);
     if (!sigs) return sigs.error();
     r.signatures = *sigs;
-  } else if (r.whole_disk && r.pttype.empty()) {
+  } else if (r.whole_disk && r.layout.label.empty()) {
     auto sigs = device::probe_signatures(r.disk, 0, layout->size);
     if (!sigs) return sigs.error();
     r.signatures = *sigs;
@@ -138,7 +144,7 @@ Sizes effective_sizes(const SystemFacts& sf, const SetupPlan* plan) {
 
 std::vector<std::string> kernel_blockers(const SystemFacts& sf) {
   std::vector<std::string> out;
-  const std::string kver = sf.kernel_release.empty() ? "this kernel" : sf.kernel_release;
+  const std::string kver = kernel_name(sf);
   if (sf.config_source.empty() && sf.pstore_blk.build == Build::kUnknown) {
     out.push_back("no kernel config found (/boot/config-" + sf.kernel_release +
                   ", /proc/config.gz) and pstore_blk is not loaded: cannot tell how it is built");
@@ -155,101 +161,134 @@ std::vector<std::string> kernel_blockers(const SystemFacts& sf) {
   return out;
 }
 
+namespace {
+
+// The oops verdict for the DEVICE given to check/setup: what keeps setup
+// from using it, or what pstore_blk does there once it is set up.
+Verdict target_oops(const SystemFacts& sf, const DeviceReport& target) {
+  Verdict oops{"oops", false, ""};
+  if (const Problem* p = target.blocking()) {
+    oops.reason = target.facts.path + ": " + p->text;
+  } else if (!target.exists_as_partition && !target.layout.label.empty() &&
+             target.free_bytes < (8ull << 20)) {
+    oops.reason = target.disk + ": no free space for a new 8 MiB partition (largest free range " +
+                  std::to_string(target.free_bytes >> 10) + " KiB)";
+  } else if (const Problem* f = target.forceable()) {
+    oops.reason = target.facts.path + ": " + f->text + "; setup needs --force";
+  } else {
+    oops.yes = true;
+    oops.reason = "after `pstore-blk setup " + target.facts.path + "`, pstore_blk (" +
+                  build_name(sf.pstore_blk.build) + ") records oopses there";
+    for (const auto& r : sf.rivals)
+      if (r.will_register && !r.disabled)
+        oops.reason += "; setup keeps " + r.module + " from taking the backend (" + r.why + ")";
+  }
+  return oops;
+}
+
+// Why oopses go to `active`, another backend, and whether the next boot
+// changes that (the kernel's refusal of pstore_blk, the configured blkdev).
+std::string rival_holds_slot(const SystemFacts& sf, const std::string& active) {
+  std::string reason =
+      "backend '" + active + "' holds the single pstore slot; oopses go there, not to pstore_blk";
+  if (sf.refusal && sf.refusal->refused == "pstore_blk")
+    reason += std::string("; the kernel refused pstore_blk (") +
+              (sf.refusal->error == EBUSY ? "EBUSY" : "EPERM") + "): " + sf.refusal->line;
+  const RivalBackend* holder = nullptr;
+  for (const auto& r : sf.rivals)
+    if (r.backend_name == active) holder = &r;
+  if (sf.configured_blkdev.empty()) return reason;
+  if (holder && holder->disabled)
+    return reason + "; from the next boot on pstore_blk (configured in " + sf.configured_in +
+           " for " + sf.configured_blkdev + ") gets it: " + holder->why;
+  return reason + "; pstore_blk is configured (" + sf.configured_in + ") for " +
+         sf.configured_blkdev + ", but '" + active +
+         "' takes the slot again at the next boot: run `pstore-blk setup DEVICE`";
+}
+
+// Whether oopses are recorded: the kernel build, panic_on_oops, then the
+// target device (check DEVICE) or the running system's backend.
+Verdict oops_verdict(const SystemFacts& sf, const DeviceReport* target,
+                     const std::vector<std::string>& blockers, const std::string& dev) {
+  if (!blockers.empty()) return {"oops", false, blockers.front()};
+  if (sf.panic_on_oops)
+    return {"oops", false,
+            "kernel.panic_on_oops=1: every oops becomes a panic, and pstore_blk cannot write at "
+            "panic time"};
+  if (target) return target_oops(sf, *target);
+  const std::string active = sf.active_backend();
+  if (sf.pstore_blk_attached())
+    return {"oops", true, "pstore_blk is attached to " + dev + " and holds the pstore backend"};
+  if (!active.empty() && active != "pstore_blk")
+    return {"oops", false, rival_holds_slot(sf, active)};
+  if (sf.pstore_blk.loaded && sf.pstore_blk.unreadable_params.size() && dev.empty())
+    return {"oops", false,
+            "pstore_blk is loaded but its parameters are not readable (run as root)"};
+  if (!sf.configured_blkdev.empty())
+    return {"oops", false,
+            "pstore_blk is not attached now; it is configured (" + sf.configured_in + ") for " +
+                sf.configured_blkdev +
+                " and attaches at the next boot, or now with `pstore-blk setup DEVICE --now`"};
+  return {"oops", false, "pstore_blk is not attached to any device; run `pstore-blk setup DEVICE`"};
+}
+
+// panic: the block path has no panic_write (docs/FORMAT.md 8.5).
+Verdict panic_verdict(const SystemFacts& sf, const std::vector<std::string>& blockers,
+                      const std::string& dev) {
+  if (!blockers.empty()) return {"panic", false, blockers.front()};
+  bool mtd_panic = false;
+  for (const auto& l : sf.log_lines)
+    if (l.find(",panic_write)") != std::string::npos) mtd_panic = true;
+  if (mtd_panic && sf.pstore_blk_attached())
+    return {"panic", true,
+            "the registered device has a panic_write (mtdpstore); it still fails if the MTD "
+            "driver has none"};
+  return {"panic", false,
+          (dev.empty() ? std::string("a block device") : dev) +
+              " has no panic_write; only mtdpstore devices do"};
+}
+
+// One front end (console, pmsg, ftrace): its CONFIG option, its size and the
+// setup option that sets it, and what it loses at a crash.
+struct Front {
+  const char* kind;
+  const char* symbol;
+  bool built;
+  long size;
+  const char* option;
+  const char* caveat;
+};
+
+// A front end records only when it is built, has a zone, and pstore_blk is
+// (or will be) attached, which the oops verdict says.
+Verdict front_verdict(const SystemFacts& sf, const DeviceReport* target, const Front& f,
+                      const std::vector<std::string>& blockers, const Verdict& oops) {
+  Verdict x{f.kind, false, ""};
+  if (!blockers.empty())
+    x.reason = blockers.front();
+  else if (!f.built)
+    x.reason = std::string(f.symbol) + " is not set in " + kernel_name(sf);
+  else if (f.size <= 0)
+    x.reason = std::string(f.kind) + "_size is 0" +
+               (target ? std::string("; pass ") + f.option + " KiB to setup" : "");
+  else if (!oops.yes && !(sf.pstore_blk_attached()))
+    x.reason = "pstore_blk will not be attached: " + oops.reason;
+  else {
+    x.yes = true;
+    x.reason = std::string(f.kind) + " zone of " + std::to_string(f.size) + " KiB" + f.caveat;
+  }
+  return x;
+}
+
+}  // namespace
+
 std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, const Sizes& sizes) {
-  std::vector<Verdict> v;
-  const std::string kver = sf.kernel_release.empty() ? "this kernel" : sf.kernel_release;
   const auto blockers = kernel_blockers(sf);
   const std::string dev =
       target ? target->facts.path
              : (sf.pstore_blk.params.count("blkdev") ? sf.pstore_blk.params.at("blkdev") : "");
-  const std::string active = sf.active_backend();
-
-  // oops
-  Verdict oops{"oops", false, ""};
-  if (!blockers.empty()) {
-    oops.reason = blockers.front();
-  } else if (sf.panic_on_oops) {
-    oops.reason =
-        "kernel.panic_on_oops=1: every oops becomes a panic, and pstore_blk cannot write at panic "
-        "time";
-  } else if (target) {
-    if (const Problem* p = target->blocking()) {
-      oops.reason = target->facts.path + ": " + p->text;
-    } else if (!target->exists_as_partition && !target->pttype.empty() &&
-               target->free_bytes < (8ull << 20)) {
-      oops.reason = target->disk +
-                    ": no free space for a new 8 MiB partition (largest free range " +
-                    std::to_string(target->free_bytes >> 10) + " KiB)";
-    } else if (const Problem* f = target->forceable()) {
-      oops.reason = target->facts.path + ": " + f->text + "; setup needs --force";
-    } else {
-      oops.yes = true;
-      oops.reason = "after `pstore-blk setup " + target->facts.path + "`, pstore_blk (" +
-                    build_name(sf.pstore_blk.build) + ") records oopses there";
-      for (const auto& r : sf.rivals)
-        if (r.will_register && !r.disabled)
-          oops.reason += "; setup keeps " + r.module + " from taking the backend (" + r.why + ")";
-    }
-  } else if (sf.pstore_blk_attached()) {
-    oops.yes = true;
-    oops.reason = "pstore_blk is attached to " + dev + " and holds the pstore backend";
-  } else if (!active.empty() && active != "pstore_blk") {
-    oops.reason =
-        "backend '" + active + "' holds the single pstore slot; oopses go there, not to pstore_blk";
-    if (sf.refusal && sf.refusal->refused == "pstore_blk")
-      oops.reason += std::string("; the kernel refused pstore_blk (") +
-                     (sf.refusal->error == EBUSY ? "EBUSY" : "EPERM") + "): " + sf.refusal->line;
-    const RivalBackend* holder = nullptr;
-    for (const auto& r : sf.rivals)
-      if (r.backend_name == active) holder = &r;
-    if (!sf.configured_blkdev.empty()) {
-      if (holder && holder->disabled)
-        oops.reason += "; from the next boot on pstore_blk (configured in " + sf.configured_in +
-                       " for " + sf.configured_blkdev + ") gets it: " + holder->why;
-      else
-        oops.reason += "; pstore_blk is configured (" + sf.configured_in + ") for " +
-                       sf.configured_blkdev + ", but '" + active +
-                       "' takes the slot again at the next boot: run `pstore-blk setup DEVICE`";
-    }
-  } else if (sf.pstore_blk.loaded && sf.pstore_blk.unreadable_params.size() && dev.empty()) {
-    oops.reason = "pstore_blk is loaded but its parameters are not readable (run as root)";
-  } else if (!sf.configured_blkdev.empty()) {
-    oops.reason = "pstore_blk is not attached now; it is configured (" + sf.configured_in +
-                  ") for " + sf.configured_blkdev +
-                  " and attaches at the next boot, or now with `pstore-blk setup DEVICE --now`";
-  } else {
-    oops.reason = "pstore_blk is not attached to any device; run `pstore-blk setup DEVICE`";
-  }
-  v.push_back(oops);
-
-  // panic: the block path has no panic_write (docs/FORMAT.md 8.5).
-  Verdict panic{"panic", false, ""};
-  if (!blockers.empty()) {
-    panic.reason = blockers.front();
-  } else {
-    bool mtd_panic = false;
-    for (const auto& l : sf.log_lines)
-      if (l.find(",panic_write)") != std::string::npos) mtd_panic = true;
-    if (mtd_panic && sf.pstore_blk_attached()) {
-      panic.yes = true;
-      panic.reason =
-          "the registered device has a panic_write (mtdpstore); it still fails if the MTD driver "
-          "has none";
-    } else {
-      panic.reason = (dev.empty() ? std::string("a block device") : dev) +
-                     " has no panic_write; only mtdpstore devices do";
-    }
-  }
-  v.push_back(panic);
-
-  struct Front {
-    const char* kind;
-    const char* symbol;
-    bool built;
-    long size;
-    const char* option;
-    const char* caveat;
-  };
+  const Verdict oops = oops_verdict(sf, target, blockers, dev);
+  std::vector<Verdict> v{oops, panic_verdict(sf, blockers, dev)};
   const Front fronts[] = {
       {"console", "CONFIG_PSTORE_CONSOLE", sf.has_console, sizes.console, "--console-size",
        " (flushed about every 500 ms; the last lines before a crash are lost)"},
@@ -258,23 +297,7 @@ std::vector<Verdict> judge(const SystemFacts& sf, const DeviceReport* target, co
       {"ftrace", "CONFIG_PSTORE_FTRACE", sf.has_ftrace, sizes.ftrace, "--ftrace-size",
        " (flushed about every 500 ms, like console)"},
   };
-  for (const auto& f : fronts) {
-    Verdict x{f.kind, false, ""};
-    if (!blockers.empty())
-      x.reason = blockers.front();
-    else if (!f.built)
-      x.reason = std::string(f.symbol) + " is not set in " + kver;
-    else if (f.size <= 0)
-      x.reason = std::string(f.kind) + "_size is 0" +
-                 (target ? std::string("; pass ") + f.option + " KiB to setup" : "");
-    else if (!oops.yes && !(sf.pstore_blk_attached()))
-      x.reason = "pstore_blk will not be attached: " + oops.reason;
-    else {
-      x.yes = true;
-      x.reason = std::string(f.kind) + " zone of " + std::to_string(f.size) + " KiB" + f.caveat;
-    }
-    v.push_back(x);
-  }
+  for (const auto& f : fronts) v.push_back(front_verdict(sf, target, f, blockers, oops));
   return v;
 }
 

@@ -54,7 +54,7 @@ Result<State> parse_state(const std::string& text) {
   return s;
 }
 
-Result<std::optional<State>> load_state(const RootFs& fs) {
+Result<std::optional<State>> load_state(const io::RootFs& fs) {
   auto text = fs.read(kStatePath);
   if (!text) return std::optional<State>();
   auto s = parse_state(*text);
@@ -130,7 +130,7 @@ bool ConfigPlan::changes() const {
   return std::any_of(files.begin(), files.end(), [](const FileChange& f) { return f.changed(); });
 }
 
-ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const RootFs& fs) {
+ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const io::RootFs& fs) {
   ConfigPlan cp;
   auto add = [&](const std::string& path, std::string content) {
     cp.files.push_back({path, std::move(content), fs.read(path), 0644});

@@ -3,13 +3,10 @@
 #include "pstore_blk/sysconf/facts.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -98,7 +95,7 @@ std::optional<long> config_long(const KernelConfig& cfg, const std::string& sym)
 
 // Looks for <file>.ko[.xz|.zst|.gz] below /lib/modules/<kver>: first the
 // usual directory, then modules.dep, which lists every module of the kernel.
-std::string find_ko(const RootFs& fs, const std::string& kver, const std::string& dir,
+std::string find_ko(const io::RootFs& fs, const std::string& kver, const std::string& dir,
                     const std::string& file) {
   if (kver.empty()) return "";
   const std::string base = "/lib/modules/" + kver + "/";
@@ -120,7 +117,7 @@ std::string find_ko(const RootFs& fs, const std::string& kver, const std::string
   return "";
 }
 
-ModuleFacts module_facts(const RootFs& fs, const SystemFacts& sf, const std::string& name,
+ModuleFacts module_facts(const io::RootFs& fs, const SystemFacts& sf, const std::string& name,
                          const std::string& symbol, const std::string& dir,
                          const std::string& file) {
   ModuleFacts m;
@@ -147,7 +144,7 @@ ModuleFacts module_facts(const RootFs& fs, const SystemFacts& sf, const std::str
 }
 
 // "options <module> ... <param>=<value>" in any modprobe.d file.
-std::optional<std::string> modprobe_option(const RootFs& fs, const std::string& module,
+std::optional<std::string> modprobe_option(const io::RootFs& fs, const std::string& module,
                                            const std::string& param, const std::string& only,
                                            const std::string& except) {
   std::optional<std::string> found;
@@ -182,104 +179,109 @@ std::optional<std::string> cmdline_option(const std::string& cmdline, const std:
   return found;
 }
 
-void probe_rivals(const RootFs& fs, SystemFacts& sf) {
-  const std::string active = sf.active_backend();
-  // efi_pstore: drivers/firmware/efi/efi-pstore.c. Backend name "efi" up to
-  // 6.1, "efi_pstore" from 6.2 on (docs/FORMAT.md 8.6).
-  {
-    RivalBackend r;
-    r.module = "efi_pstore";
-    bool new_name = sf.kernel_major > 6 || (sf.kernel_major == 6 && sf.kernel_minor >= 2);
-    r.backend_name = new_name ? "efi_pstore" : "efi";
-    ModuleFacts m = module_facts(fs, sf, "efi_pstore", "CONFIG_EFI_VARS_PSTORE",
-                                 "drivers/firmware/efi", "efi-pstore");
-    r.build = m.build;
-    r.loaded = m.loaded;
-    auto live = m.params.find("pstore_disable");
-    // Our own modprobe.d file counts apart: it is the resolution setup
-    // chose, not a fact of the system it found.
-    const std::string ours = "/etc/modprobe.d/pstore-blk.conf";
-    auto conf = modprobe_option(fs, "efi_pstore", "pstore_disable", "", ours);
-    auto by_us = modprobe_option(fs, "efi_pstore", "pstore_disable", ours, "");
-    auto cmd = cmdline_option(sf.cmdline, "efi_pstore.pstore_disable");
-    const bool us = by_us && truthy(*by_us);
-    const bool others = (conf && truthy(*conf)) || (cmd && truthy(*cmd));
-    const bool live_on = live != m.params.end() && truthy(live->second);
-    r.disabled = others || live_on || us;
-    r.disabled_by_setup = us && !others;
-    // The name it holds the slot under now wins over the version guess.
-    if (active == "efi" || active == "efi_pstore") r.backend_name = active;
-    const std::string sw = "/sys/module/efi_pstore/parameters/pstore_disable";
-    struct stat swst;
-    if (r.loaded && r.build == Build::kModule && ::stat(fs.host_path(sw).c_str(), &swst) == 0 &&
-        (swst.st_mode & 0222) != 0)
-      r.runtime_switch = sw;
-    if (active == "efi" || active == "efi_pstore") {
-      r.will_register = true;
-      r.why = "it holds the backend now";
-    } else if (r.build == Build::kAbsent) {
-      r.why = "CONFIG_EFI_VARS_PSTORE is not set";
-    } else if (!sf.efi_firmware) {
-      r.why = "no EFI firmware (/sys/firmware/efi missing)";
-    } else if (r.disabled) {
-      r.why = r.disabled_by_setup ? "pstore_disable=1 is set by pstore-blk setup"
-                                  : "pstore_disable=1 is set";
-    } else {
-      r.will_register = true;
-      r.why =
-          r.build == Build::kBuiltin
-              ? "built in; it registers before pstore_blk's late_initcall"
-              : (sf.systemd_pstore ? "systemd-pstore.service pulls in modprobe@efi_pstore.service"
-                                   : "EFI firmware present; the module can be loaded");
-    }
-    sf.rivals.push_back(r);
+// efi_pstore: drivers/firmware/efi/efi-pstore.c. Backend name "efi" up to
+// 6.1, "efi_pstore" from 6.2 on (docs/FORMAT.md 8.6).
+RivalBackend efi_pstore_rival(const io::RootFs& fs, const SystemFacts& sf,
+                              const std::string& active) {
+  RivalBackend r;
+  r.module = "efi_pstore";
+  bool new_name = sf.kernel_major > 6 || (sf.kernel_major == 6 && sf.kernel_minor >= 2);
+  r.backend_name = new_name ? "efi_pstore" : "efi";
+  ModuleFacts m = module_facts(fs, sf, "efi_pstore", "CONFIG_EFI_VARS_PSTORE",
+                               "drivers/firmware/efi", "efi-pstore");
+  r.build = m.build;
+  r.loaded = m.loaded;
+  auto live = m.params.find("pstore_disable");
+  // Our own modprobe.d file counts apart: it is the resolution setup
+  // chose, not a fact of the system it found.
+  const std::string ours = "/etc/modprobe.d/pstore-blk.conf";
+  auto conf = modprobe_option(fs, "efi_pstore", "pstore_disable", "", ours);
+  auto by_us = modprobe_option(fs, "efi_pstore", "pstore_disable", ours, "");
+  auto cmd = cmdline_option(sf.cmdline, "efi_pstore.pstore_disable");
+  const bool us = by_us && truthy(*by_us);
+  const bool others = (conf && truthy(*conf)) || (cmd && truthy(*cmd));
+  const bool live_on = live != m.params.end() && truthy(live->second);
+  r.disabled = others || live_on || us;
+  r.disabled_by_setup = us && !others;
+  // The name it holds the slot under now wins over the version guess.
+  if (active == "efi" || active == "efi_pstore") r.backend_name = active;
+  const std::string sw = "/sys/module/efi_pstore/parameters/pstore_disable";
+  const auto sw_mode = fs.mode(sw);
+  if (r.loaded && r.build == Build::kModule && sw_mode && (*sw_mode & 0222) != 0)
+    r.runtime_switch = sw;
+  if (active == "efi" || active == "efi_pstore") {
+    r.will_register = true;
+    r.why = "it holds the backend now";
+  } else if (r.build == Build::kAbsent) {
+    r.why = "CONFIG_EFI_VARS_PSTORE is not set";
+  } else if (!sf.efi_firmware) {
+    r.why = "no EFI firmware (/sys/firmware/efi missing)";
+  } else if (r.disabled) {
+    r.why = r.disabled_by_setup ? "pstore_disable=1 is set by pstore-blk setup"
+                                : "pstore_disable=1 is set";
+  } else {
+    r.will_register = true;
+    r.why = r.build == Build::kBuiltin
+                ? "built in; it registers before pstore_blk's late_initcall"
+                : (sf.systemd_pstore ? "systemd-pstore.service pulls in modprobe@efi_pstore.service"
+                                     : "EFI firmware present; the module can be loaded");
   }
-  // ramoops: fs/pstore/ram.c; registers only with a memory region.
-  {
-    RivalBackend r;
-    r.module = "ramoops";
-    r.backend_name = "ramoops";
-    ModuleFacts m = module_facts(fs, sf, "ramoops", "CONFIG_PSTORE_RAM", "fs/pstore", "ramoops");
-    r.build = m.build;
-    r.loaded = m.loaded && fs.exists("/sys/module/ramoops/initstate");
-    if (active == "ramoops") {
-      r.will_register = true;
-      r.why = "it holds the backend now";
-    } else if (cmdline_option(sf.cmdline, "ramoops.mem_address") || r.loaded) {
-      r.will_register = true;
-      r.why = r.loaded ? "loaded" : "ramoops.mem_address is on the kernel command line";
-    } else {
-      r.why = "no reserved memory region configured";
-    }
-    sf.rivals.push_back(r);
-  }
-  // erst: drivers/acpi/apei/erst.c; built in with APEI, registers when the
-  // firmware has an ERST table.
-  {
-    RivalBackend r;
-    r.module = "erst";
-    r.backend_name = "erst";
-    r.build = sf.config_source.empty() ? Build::kUnknown
-                                       : build_from_config(sf.config, "CONFIG_ACPI_APEI");
-    r.loaded = fs.is_dir("/sys/module/erst");
-    auto live = fs.read_line("/sys/module/erst/parameters/erst_disable");
-    r.disabled = (live && truthy(*live)) || cmdline_option(sf.cmdline, "erst_disable").has_value();
-    if (active == "erst") {
-      r.will_register = true;
-      r.why = "it holds the backend now";
-    } else if (!fs.exists("/sys/firmware/acpi/tables/ERST")) {
-      r.why = "the firmware has no ERST table";
-    } else if (r.disabled) {
-      r.why = "erst_disable is set";
-    } else {
-      r.will_register = r.build != Build::kAbsent;
-      r.why = r.will_register ? "the firmware has an ERST table" : "CONFIG_ACPI_APEI is not set";
-    }
-    sf.rivals.push_back(r);
-  }
+  return r;
 }
 
-void probe_bootloader(const RootFs& fs, SystemFacts& sf) {
+// ramoops: fs/pstore/ram.c; registers only with a memory region.
+RivalBackend ramoops_rival(const io::RootFs& fs, const SystemFacts& sf, const std::string& active) {
+  RivalBackend r;
+  r.module = "ramoops";
+  r.backend_name = "ramoops";
+  ModuleFacts m = module_facts(fs, sf, "ramoops", "CONFIG_PSTORE_RAM", "fs/pstore", "ramoops");
+  r.build = m.build;
+  r.loaded = m.loaded && fs.exists("/sys/module/ramoops/initstate");
+  if (active == "ramoops") {
+    r.will_register = true;
+    r.why = "it holds the backend now";
+  } else if (cmdline_option(sf.cmdline, "ramoops.mem_address") || r.loaded) {
+    r.will_register = true;
+    r.why = r.loaded ? "loaded" : "ramoops.mem_address is on the kernel command line";
+  } else {
+    r.why = "no reserved memory region configured";
+  }
+  return r;
+}
+
+// erst: drivers/acpi/apei/erst.c; built in with APEI, registers when the
+// firmware has an ERST table.
+RivalBackend erst_rival(const io::RootFs& fs, const SystemFacts& sf, const std::string& active) {
+  RivalBackend r;
+  r.module = "erst";
+  r.backend_name = "erst";
+  r.build =
+      sf.config_source.empty() ? Build::kUnknown : build_from_config(sf.config, "CONFIG_ACPI_APEI");
+  r.loaded = fs.is_dir("/sys/module/erst");
+  auto live = fs.read_line("/sys/module/erst/parameters/erst_disable");
+  r.disabled = (live && truthy(*live)) || cmdline_option(sf.cmdline, "erst_disable").has_value();
+  if (active == "erst") {
+    r.will_register = true;
+    r.why = "it holds the backend now";
+  } else if (!fs.exists("/sys/firmware/acpi/tables/ERST")) {
+    r.why = "the firmware has no ERST table";
+  } else if (r.disabled) {
+    r.why = "erst_disable is set";
+  } else {
+    r.will_register = r.build != Build::kAbsent;
+    r.why = r.will_register ? "the firmware has an ERST table" : "CONFIG_ACPI_APEI is not set";
+  }
+  return r;
+}
+
+void probe_rivals(const io::RootFs& fs, SystemFacts& sf) {
+  const std::string active = sf.active_backend();
+  sf.rivals.push_back(efi_pstore_rival(fs, sf, active));
+  sf.rivals.push_back(ramoops_rival(fs, sf, active));
+  sf.rivals.push_back(erst_rival(fs, sf, active));
+}
+
+void probe_bootloader(const io::RootFs& fs, SystemFacts& sf) {
   const bool grub_tool = fs.exists("/usr/sbin/update-grub") ||
                          fs.exists("/usr/sbin/grub-mkconfig") ||
                          fs.exists("/usr/sbin/grub2-mkconfig") || fs.exists("/sbin/update-grub");
@@ -303,7 +305,7 @@ void probe_bootloader(const RootFs& fs, SystemFacts& sf) {
 
 /// Releases with both lib/modules/R and boot/config-R, oldest first by
 /// version (strverscmp: 6.1.0-9 < 6.1.0-10 < 6.12.1).
-std::vector<std::string> installed_kernels(const RootFs& fs) {
+std::vector<std::string> installed_kernels(const io::RootFs& fs) {
   std::vector<std::string> out;
   for (const auto& r : fs.list("/lib/modules"))
     if (fs.is_dir("/lib/modules/" + r) && fs.exists("/boot/config-" + r)) out.push_back(r);
@@ -313,7 +315,7 @@ std::vector<std::string> installed_kernels(const RootFs& fs) {
   return out;
 }
 
-void choose_kernel(const RootFs& fs, const std::string& option, SystemFacts& sf) {
+void choose_kernel(const io::RootFs& fs, const std::string& option, SystemFacts& sf) {
   if (!option.empty()) {
     sf.kernel_release = option;
     sf.kernel_from = KernelFrom::kOption;
@@ -328,21 +330,14 @@ void choose_kernel(const RootFs& fs, const std::string& option, SystemFacts& sf)
   }
 }
 
-}  // namespace
-
-SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log,
-                         const std::string& kernel_release) {
-  SystemFacts sf;
-  sf.root = fs.root();
-  choose_kernel(fs, kernel_release, sf);
+// The kernel's version numbers from its release ("6.1.0-28-amd64": 6, 1),
+// and its config: Debian installs /boot/config-<kver>; IKCONFIG_PROC kernels
+// have /proc/config.gz.
+void read_kernel_config(const io::RootFs& fs, SystemFacts& sf) {
   if (!sf.kernel_release.empty()) {
     char* end = nullptr;
     sf.kernel_major = static_cast<int>(std::strtol(sf.kernel_release.c_str(), &end, 10));
     if (end && *end == '.') sf.kernel_minor = static_cast<int>(std::strtol(end + 1, nullptr, 10));
-  }
-  // Kernel config: Debian installs /boot/config-<kver>; IKCONFIG_PROC kernels
-  // have /proc/config.gz.
-  if (!sf.kernel_release.empty()) {
     std::string p = "/boot/config-" + sf.kernel_release;
     if (auto t = fs.read(p)) {
       sf.config = parse_kernel_config(*t);
@@ -355,6 +350,63 @@ SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log,
       sf.config_source = "/proc/config.gz";
     }
   }
+}
+
+// /sys/fs/pstore: mounted by systemd (PID 1) on systemd systems; the
+// records waiting there.
+void probe_pstore_mount(const io::RootFs& fs, SystemFacts& sf) {
+  auto mounts = fs.read("/proc/self/mounts");
+  if (!mounts) mounts = fs.read("/proc/mounts");
+  if (mounts) {
+    std::istringstream in(*mounts);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream w(line);
+      std::string src, dir, type;
+      if (w >> src >> dir >> type && type == "pstore") {
+        sf.pstore_mounted = true;
+        sf.pstore_mountpoint = dir;
+      }
+    }
+  }
+  if (sf.pstore_mounted)
+    for (const auto& f : fs.list(sf.pstore_mountpoint))
+      if (f[0] != '.') sf.records.push_back(f);
+}
+
+// What the next boot will use, whatever runs now: blkdev= in modprobe.d,
+// else pstore_blk.blkdev= on the configured kernel command line.
+void probe_configured_blkdev(const io::RootFs& fs, SystemFacts& sf) {
+  if (auto b = modprobe_option(fs, "pstore_blk", "blkdev", "", "")) {
+    sf.configured_blkdev = *b;
+    sf.configured_in = "modprobe.d";
+    return;
+  }
+  for (const char* f : {"/etc/kernel/cmdline", "/etc/default/grub.d/pstore-blk.cfg"}) {
+    auto text = fs.read(f);
+    if (!text) continue;
+    std::istringstream words(*text);
+    std::string w;
+    while (words >> w) {
+      if (!w.empty() && w.front() == '"') w.erase(0, 1);
+      if (!w.empty() && w.back() == '"') w.pop_back();
+      if (w.rfind("pstore_blk.blkdev=", 0) == 0) {
+        sf.configured_blkdev = w.substr(18);
+        sf.configured_in = f;
+      }
+    }
+    if (!sf.configured_blkdev.empty()) break;
+  }
+}
+
+}  // namespace
+
+SystemFacts probe_system(const io::RootFs& fs, const std::string& kernel_log,
+                         const std::string& kernel_release) {
+  SystemFacts sf;
+  sf.root = fs.root();
+  choose_kernel(fs, kernel_release, sf);
+  read_kernel_config(fs, sf);
   sf.cmdline = fs.read_line("/proc/cmdline").value_or("");
   sf.efi_firmware = fs.is_dir("/sys/firmware/efi");
   sf.systemd_pstore = fs.exists("/lib/systemd/system/systemd-pstore.service") ||
@@ -384,49 +436,12 @@ SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log,
   sf.backend = fs.read_line("/sys/module/pstore/parameters/backend").value_or("");
   sf.compress = fs.read_line("/sys/module/pstore/parameters/compress").value_or("");
 
-  // /sys/fs/pstore: mounted by systemd (PID 1) on systemd systems.
-  auto mounts = fs.read("/proc/self/mounts");
-  if (!mounts) mounts = fs.read("/proc/mounts");
-  if (mounts) {
-    std::istringstream in(*mounts);
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream w(line);
-      std::string src, dir, type;
-      if (w >> src >> dir >> type && type == "pstore") {
-        sf.pstore_mounted = true;
-        sf.pstore_mountpoint = dir;
-      }
-    }
-  }
-  if (sf.pstore_mounted)
-    for (const auto& f : fs.list(sf.pstore_mountpoint))
-      if (f[0] != '.') sf.records.push_back(f);
+  probe_pstore_mount(fs, sf);
 
   probe_rivals(fs, sf);
   probe_bootloader(fs, sf);
 
-  // What the next boot will use, whatever runs now.
-  if (auto b = modprobe_option(fs, "pstore_blk", "blkdev", "", "")) {
-    sf.configured_blkdev = *b;
-    sf.configured_in = "modprobe.d";
-  } else {
-    for (const char* f : {"/etc/kernel/cmdline", "/etc/default/grub.d/pstore-blk.cfg"}) {
-      auto text = fs.read(f);
-      if (!text) continue;
-      std::istringstream words(*text);
-      std::string w;
-      while (words >> w) {
-        if (!w.empty() && w.front() == '"') w.erase(0, 1);
-        if (!w.empty() && w.back() == '"') w.pop_back();
-        if (w.rfind("pstore_blk.blkdev=", 0) == 0) {
-          sf.configured_blkdev = w.substr(18);
-          sf.configured_in = f;
-        }
-      }
-      if (!sf.configured_blkdev.empty()) break;
-    }
-  }
+  probe_configured_blkdev(fs, sf);
 
   std::istringstream in(kernel_log);
   std::string line;
@@ -469,7 +484,7 @@ std::optional<BackendRefusal> find_backend_refusal(const std::string& kernel_log
   return last;
 }
 
-std::string read_kernel_log(const RootFs& fs) {
+std::string read_kernel_log(const io::RootFs& fs) {
   if (!fs.is_live()) return fs.read("/var/log/dmesg").value_or("");
   // /dev/kmsg: one record per read(), "prio,seq,usec,flags;text\n" (+ dict
   // lines starting with ' '). O_NONBLOCK ends the walk with EAGAIN.
@@ -490,84 +505,6 @@ std::string read_kernel_log(const RootFs& fs) {
   }
   ::close(fd);
   return out;
-}
-
-DeviceFacts probe_device_facts(const RootFs& fs, const std::string& path) {
-  DeviceFacts d;
-  d.path = path;
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return d;
-  d.exists = true;
-  d.is_block = S_ISBLK(st.st_mode);
-  if (!d.is_block) {
-    d.size = static_cast<std::uint64_t>(st.st_size);
-    return d;
-  }
-  // /sys/dev/block/<maj>:<min> -> ../../devices/.../<kname>
-  char link[4096];
-  std::string devlink = fs.host_path("/sys/dev/block/" + std::to_string(major(st.st_rdev)) + ":" +
-                                     std::to_string(minor(st.st_rdev)));
-  ssize_t n = ::readlink(devlink.c_str(), link, sizeof link - 1);
-  if (n > 0) {
-    link[n] = 0;
-    std::string l(link);
-    d.kname = l.substr(l.rfind('/') + 1);
-    std::string up = l.substr(0, l.rfind('/'));
-    if (fs.exists("/sys/class/block/" + d.kname + "/partition")) {
-      d.is_partition = true;
-      d.partno = std::atoi(
-          fs.read_line("/sys/class/block/" + d.kname + "/partition").value_or("0").c_str());
-      d.parent = up.substr(up.rfind('/') + 1);
-    }
-  }
-  const std::string sys = "/sys/class/block/" + d.kname;
-  d.size = std::strtoull(fs.read_line(sys + "/size").value_or("0").c_str(), nullptr, 10) * 512;
-  d.read_only = fs.read_line(sys + "/ro").value_or("0") == "1";
-  d.holders = fs.list(sys + "/holders");
-  // Mounted: compare device numbers, so /dev/disk/by-* and /dev/root spellings match.
-  auto same_dev = [&](const std::string& p) {
-    struct stat s2;
-    return ::stat(p.c_str(), &s2) == 0 && S_ISBLK(s2.st_mode) && s2.st_rdev == st.st_rdev;
-  };
-  auto mounts = fs.read("/proc/self/mounts");
-  if (mounts) {
-    std::istringstream in(*mounts);
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream w(line);
-      std::string src, dir;
-      if (w >> src >> dir && src.rfind("/dev/", 0) == 0 && same_dev(src))
-        d.mounted_at.push_back(dir);
-    }
-  }
-  if (mounts && d.is_block && !d.is_partition && !d.kname.empty()) {
-    std::istringstream in(*mounts);
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream w(line);
-      std::string src, dir;
-      if (!(w >> src >> dir) || src.rfind("/dev/", 0) != 0) continue;
-      char buf[PATH_MAX];
-      if (!::realpath(src.c_str(), buf)) continue;
-      const std::string name = std::string(buf).substr(std::string(buf).rfind('/') + 1);
-      // /sys/class/block/<part> links to .../block/<disk>/<part>.
-      if (!::realpath(fs.host_path("/sys/class/block/" + name).c_str(), buf)) continue;
-      std::string parent_dir(buf);
-      parent_dir = parent_dir.substr(0, parent_dir.rfind('/'));
-      if (name != d.kname && parent_dir.substr(parent_dir.rfind('/') + 1) == d.kname)
-        d.partitions_mounted.push_back(name + " on " + dir);
-    }
-  }
-  if (auto swaps = fs.read("/proc/swaps")) {
-    std::istringstream in(*swaps);
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream w(line);
-      std::string src;
-      if (w >> src && src.rfind("/dev/", 0) == 0 && same_dev(src)) d.swap = true;
-    }
-  }
-  return d;
 }
 
 }  // namespace psb::sysconf

@@ -4,19 +4,14 @@
 #include "pstore_blk/sysconf/setup.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "pstore_blk/device/naming.hpp"
+#include "pstore_blk/device/partition.hpp"
 #include "pstore_blk/sysconf/capture.hpp"
 
 namespace psb::sysconf {
 
 namespace {
-
-std::string lower(std::string v) {
-  for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return v;
-}
 
 std::string host(const std::string& root, const std::string& abs) {
   return root == "/" ? abs : root + abs;
@@ -28,7 +23,7 @@ std::string host(const std::string& root, const std::string& abs) {
 bool made_by_setup(const device::PartitionInfo& p, const device::DiskLayout& layout,
                    const std::optional<State>& prior) {
   if (p.uuid.empty()) return false;
-  if (prior && lower(prior->partuuid) == p.uuid) return true;
+  if (prior && device::normalize_partuuid(prior->partuuid) == p.uuid) return true;
   return layout.label == "gpt" && !layout.disk_id.empty() && p.name == device::kPstorePartName &&
          p.uuid ==
              device::derived_partuuid(layout.disk_id, static_cast<std::size_t>(p.number), p.start);
@@ -45,14 +40,15 @@ Result<bool> adopt(const SetupRequest& req, const DeviceReport& dev,
   } else if (dev.whole_disk && dev.partno == 0) {
     for (const auto& p : dev.layout.partitions)
       if (made_by_setup(p, dev.layout, prior) &&
-          (!prior || prior->disk == dev.disk || lower(prior->partuuid) == p.uuid)) {
+          (!prior || prior->disk == dev.disk ||
+           device::normalize_partuuid(prior->partuuid) == p.uuid)) {
         step.part = p;
         step.adopt_ours = true;
       }
   }
   if (step.adopt_ours) {
     // Keep its records, unless the journal says the wipe never happened.
-    const bool journaled = prior && lower(prior->partuuid) == step.part.uuid;
+    const bool journaled = prior && device::normalize_partuuid(prior->partuuid) == step.part.uuid;
     step.wipe = journaled && !prior->wiped;
     for (const auto& p : dev.problems)
       if (p.in_use()) return refuse(req.device + ": " + p.text);
@@ -75,14 +71,14 @@ Result<PartitionStep> plan_partition(const SetupRequest& req, const DeviceReport
   if (!adopted) return adopted.error();
   if (!*adopted) {
     if (const Problem* p = dev.blocking()) return refuse(req.device + ": " + p->text);
-    if (dev.pttype.empty() && !dev.signatures.empty())
+    if (dev.layout.label.empty() && !dev.signatures.empty())
       return refuse("refusing to partition " + dev.disk +
                     ": it has no partition table but carries a signature of type " +
                     dev.signatures.front().type);
     device::NewPartition np;
     np.size = req.size;
     if (dev.partno) np.number = static_cast<std::size_t>(dev.partno);
-    np.create_gpt_if_blank = dev.pttype.empty();
+    np.create_gpt_if_blank = dev.layout.label.empty();
     auto pp = device::PartitionPlan::create(dev.disk, np);
     if (!pp) return pp.error();
     step.part = pp->partition();
@@ -96,7 +92,7 @@ Result<PartitionStep> plan_partition(const SetupRequest& req, const DeviceReport
 }
 
 // Adds the parents of `abs` that do not exist yet, outermost first.
-void add_missing_parents(const RootFs& root, const std::string& abs,
+void add_missing_parents(const io::RootFs& root, const std::string& abs,
                          std::vector<std::string>& dirs) {
   std::vector<std::string> missing;
   for (auto slash = abs.rfind('/'); slash != std::string::npos && slash > 0;
@@ -114,7 +110,7 @@ void add_missing_parents(const RootFs& root, const std::string& abs,
 // the list is never backed up again, so a re-run never takes our own output
 // for the user's; an entry whose backup was never written (interrupted
 // before) gets a fresh one from the untouched original.
-void plan_journal(SetupTransaction& tx, const std::optional<State>& prior, const RootFs& root) {
+void plan_journal(SetupTransaction& tx, const std::optional<State>& prior, const io::RootFs& root) {
   State& st = tx.state;
   st.files.clear();
   if (prior)
@@ -202,7 +198,7 @@ Result<SetupPlan> plan_parameters(const SetupRequest& req, const SystemFacts& sf
 
 Result<SetupTransaction> plan_setup(const SetupRequest& req, const SetupPlan& params,
                                     const SystemFacts& sf, const DeviceReport& dev,
-                                    const std::optional<State>& prior, const RootFs& root) {
+                                    const std::optional<State>& prior, const io::RootFs& root) {
   if (prior && prior->phase == kPhaseUndoing)
     return refuse("an earlier `pstore-blk undo` was interrupted; run it again first");
   SetupTransaction tx;
@@ -229,7 +225,8 @@ Result<SetupTransaction> plan_setup(const SetupRequest& req, const SetupPlan& pa
                           "); add these words to the kernel command line yourself and re-run "
                           "with --force:\n  " +
                           tx.files.manual_cmdline);
-  const bool same_partition = prior && lower(prior->partuuid) == tx.config.partuuid;
+  const bool same_partition =
+      prior && device::normalize_partuuid(prior->partuuid) == tx.config.partuuid;
   tx.resumes = same_partition && !prior->complete();
   if (tx.resumes)
     for (const auto& c : tx.files.refresh_commands)

@@ -6,17 +6,13 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "pstore_blk/device/partition.hpp"
 #include "pstore_blk/sysconf/setup.hpp"
 #include "pstore_blk/sysconf/writer.hpp"
 
 namespace psb::sysconf {
 
 namespace {
-
-std::string lower(std::string v) {
-  for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return v;
-}
 
 std::string canonical(const std::string& p) {
   char buf[PATH_MAX];
@@ -30,8 +26,9 @@ std::string canonical(const std::string& p) {
 bool holds_partition(const SystemFacts& sf, const State& s) {
   auto it = sf.pstore_blk.params.find("blkdev");
   if (it == sf.pstore_blk.params.end() || it->second.empty()) return false;
-  const std::string uuid = lower(s.partuuid);
-  return (!uuid.empty() && lower(it->second).find(uuid) != std::string::npos) ||
+  const std::string uuid = device::normalize_partuuid(s.partuuid);
+  return (!uuid.empty() &&
+          device::normalize_partuuid(it->second).find(uuid) != std::string::npos) ||
          canonical(it->second) == canonical("/dev/disk/by-partuuid/" + uuid);
 }
 
@@ -66,7 +63,7 @@ std::vector<std::string> still_live(const SystemFacts& sf, const State& s, bool 
 
 // Directories a killed write_atomic was building under their temporary
 // name (io::AtomicWrite::make_parents): removed with what is inside.
-void add_staged_dirs(const RootFs& root, const std::vector<std::string>& dirs,
+void add_staged_dirs(const io::RootFs& root, const std::vector<std::string>& dirs,
                      std::vector<std::string>& leftovers) {
   for (const auto& d : dirs)
     if (root.is_dir(temp_path_for(d))) leftovers.push_back(temp_path_for(d));
@@ -82,7 +79,7 @@ std::vector<std::string> dirs_to_remove(const State& s) {
   return dirs;
 }
 
-Result<void> plan_files(const State& s, const RootFs& root, UndoTransaction& tx) {
+Result<void> plan_files(const State& s, const io::RootFs& root, UndoTransaction& tx) {
   for (auto it = s.files.rbegin(); it != s.files.rend(); ++it) {
     if (it->backup.empty()) {
       tx.remove.push_back(it->path);
@@ -105,7 +102,7 @@ Result<void> plan_files(const State& s, const RootFs& root, UndoTransaction& tx)
 }  // namespace
 
 Result<UndoTransaction> plan_undo(const State& s, const SystemFacts& sf, bool remove_partition,
-                                  const RootFs& root) {
+                                  const io::RootFs& root) {
   if (remove_partition && !s.partition_created)
     return make_error(Errc::kConflict, "partition " + std::to_string(s.partno) + " of " + s.disk +
                                            " existed before setup; not deleting it");
@@ -128,7 +125,8 @@ Result<UndoTransaction> plan_undo(const State& s, const SystemFacts& sf, bool re
     auto layout = device::read_layout(s.disk);
     if (!layout) return layout.error();
     for (const auto& p : layout->partitions)
-      tx.partition_present |= p.number == s.partno && p.uuid == lower(s.partuuid);
+      tx.partition_present |=
+          p.number == s.partno && p.uuid == device::normalize_partuuid(s.partuuid);
     if (tx.live && holds_partition(sf, s)) {
       if (sf.pstore_blk.build == Build::kBuiltin)
         return make_error(Errc::kConflict,
@@ -191,7 +189,7 @@ Result<void> remove_traces(const UndoTransaction& tx, Writer& w) {
 
 }  // namespace
 
-UndoTransaction plan_undo_leftovers(const RootFs& root) {
+UndoTransaction plan_undo_leftovers(const io::RootFs& root) {
   UndoTransaction tx;
   tx.root = root.root();
   tx.has_state = false;

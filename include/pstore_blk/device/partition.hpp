@@ -26,11 +26,10 @@ struct FreeRange {
   std::uint64_t size = 0;   ///< bytes
 };
 
-/// A disk's table as libfdisk sees it (read-only).
-struct DiskLayout {
+/// A disk's table as libfdisk sees it (read-only): the PartitionTable plus
+/// the disk's geometry and free space.
+struct DiskLayout : PartitionTable {
   std::string path;
-  std::string label;       ///< "gpt", "dos" or "" (no table)
-  std::string disk_id;     ///< GPT disk GUID or MBR "0x1234abcd"
   std::uint64_t size = 0;  ///< bytes
   unsigned long sector_size = 512;
   bool is_block_device = false;
@@ -113,6 +112,11 @@ Result<std::vector<Signature>> probe_signatures(const std::string& path, std::ui
 Result<std::vector<Signature>> wipe_range(const std::string& path, std::uint64_t offset,
                                           std::uint64_t size, std::uint64_t zero_bytes,
                                           bool exclusive = true);
+
+/// A PARTUUID (or disk GUID) as the kernel and udev's by-partuuid links
+/// spell it: lower case. The one place that folds case, so every comparison
+/// of PARTUUIDs (state file, table, modprobe.d) agrees.
+std::string normalize_partuuid(std::string uuid);
 
 /// The PARTUUID the kernel gives partition `number` of an MBR disk with
 /// identifier `disk_id` ("0x1234abcd" -> "1234abcd-03").

@@ -23,18 +23,21 @@ struct PartitionInfo {
   std::string type;         ///< GPT type GUID or MBR type "0x83"
 };
 
-struct DiskInfo {
-  std::string pttype;  ///< "gpt", "dos", ... or empty: no partition table
-  std::string ptuuid;
+/// A disk's partition table: the one model of it, whether libblkid read it
+/// (probe_partitions) or libfdisk (read_layout, whose DiskLayout adds the
+/// geometry and free space).
+struct PartitionTable {
+  std::string label;    ///< "gpt", "dos", ... or "" (no table)
+  std::string disk_id;  ///< GPT disk GUID or MBR "0x1234abcd", lower case
   std::vector<PartitionInfo> partitions;
 };
 
 /// Reads the partition table of a disk image or device with libblkid
-/// (read-only). An empty pttype means the source has no partition table.
+/// (read-only). An empty label means the source has no partition table.
 /// With `size`, the source is probed as if it were that long (an image cut
 /// short of the disk its table describes).
-Result<DiskInfo> probe_partitions(const std::string& path,
-                                  std::optional<std::uint64_t> size = std::nullopt);
+Result<PartitionTable> probe_partitions(const std::string& path,
+                                        std::optional<std::uint64_t> size = std::nullopt);
 
 /// The area the reader should parse: the whole source or one partition.
 struct PstoreArea {

@@ -108,7 +108,7 @@ struct CrashSignature {
   /// kind + normalised function + normalised top frames (+ the panic message
   /// for a bare panic): no addresses, offsets, PIDs or timestamps.
   std::string signature;
-  std::uint64_t hash = 0;  ///< fnv1a64(signature)
+  std::uint64_t hash = 0;  ///< format::fnv1a64(signature)
 
   /// First 12 hex digits of `hash`: the group id.
   std::string group_id() const;
@@ -117,9 +117,6 @@ struct CrashSignature {
 /// Finds the crash that caused the dump in `text` (the last report in it).
 /// Never fails: text with no report gives kind kNone. Binary junk is skipped.
 CrashSignature parse_crash(std::string_view text);
-
-/// FNV-1a, 64 bit (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
-std::uint64_t fnv1a64(std::string_view s);
 
 /// 12 lowercase hex digits: the top 48 bits of `hash`.
 std::string short_hex(std::uint64_t hash);

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "pstore_blk/io/rootfs.hpp"
 #include "pstore_blk/sysconf/facts.hpp"
-#include "pstore_blk/sysconf/rootfs.hpp"
 
 namespace psb::sysconf {
 
@@ -56,7 +56,7 @@ struct CaptureFacts {
   std::optional<long> panic_timeout;     ///< /proc/sys/kernel/panic (seconds, 0: hang)
 };
 
-CaptureFacts probe_capture(const RootFs& fs);
+CaptureFacts probe_capture(const io::RootFs& fs);
 
 /// The same facts with the files of a plan written: every word read from one
 /// of `files` (path, new content) is replaced by what the new content says.

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "pstore_blk/device/facts.hpp"
 #include "pstore_blk/device/partition.hpp"
 #include "pstore_blk/sysconf/facts.hpp"
 #include "pstore_blk/sysconf/plan.hpp"
@@ -37,16 +38,15 @@ struct Problem {
 
 /// What check/setup know about DEVICE.
 struct DeviceReport {
-  DeviceFacts facts;
+  device::DeviceFacts facts;
   std::string disk;         ///< whole disk (or image) holding the partition
   bool whole_disk = false;  ///< DEVICE is a whole disk / disk image
   bool exists_as_partition = false;
   int partno = 0;                                  ///< partition number (existing or to create)
-  std::string pttype;                              ///< of `disk`
   std::optional<device::PartitionInfo> partition;  ///< the existing partition, if any
   std::vector<device::Signature> signatures;       ///< in the partition (or whole device)
   std::uint64_t free_bytes = 0;                    ///< largest free range of a whole disk
-  device::DiskLayout layout;                       ///< `disk`'s table, read once
+  device::DiskLayout layout;                       ///< `disk`'s table, read once (label "": none)
   /// Reasons setup would refuse to use the device as is, in the order found.
   std::vector<Problem> problems;
 
@@ -60,7 +60,7 @@ struct DeviceReport {
 /// or a partition path that does not exist yet (/dev/vda3 of /dev/vda).
 /// `image_partition` selects partition N of an image/whole disk.
 /// `kmsg_kib` sizes the "too small" check.
-Result<DeviceReport> probe_device(const RootFs& live, const std::string& device,
+Result<DeviceReport> probe_device(const io::RootFs& live, const std::string& device,
                                   std::optional<int> image_partition, long kmsg_kib);
 
 /// Effective zone sizes in KiB (0: front-end disabled).

@@ -1,5 +1,5 @@
 // From facts and a SetupPlan to the set of file changes and commands setup
-// makes, and back again for undo. Planning is pure (reads through RootFs);
+// makes, and back again for undo. Planning is pure (reads through io::RootFs);
 // applying goes through a Writer, so --dry-run and tests never touch disk.
 #pragma once
 
@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "pstore_blk/io/rootfs.hpp"
 #include "pstore_blk/result.hpp"
 #include "pstore_blk/sysconf/facts.hpp"
 #include "pstore_blk/sysconf/plan.hpp"
-#include "pstore_blk/sysconf/rootfs.hpp"
 #include "pstore_blk/sysconf/writer.hpp"
 
 namespace psb::sysconf {
@@ -63,7 +63,7 @@ struct State {
 std::string render_state(const State& s);
 Result<State> parse_state(const std::string& text);
 /// nullopt when there is no state file.
-Result<std::optional<State>> load_state(const RootFs& fs);
+Result<std::optional<State>> load_state(const io::RootFs& fs);
 
 /// Fills mode, best_effort and the rival-backend fields of `plan` from the
 /// facts. Errors: kUnsupported when the kernel has no usable pstore_blk.
@@ -91,7 +91,7 @@ struct ConfigPlan {
 };
 
 /// Renders every file for `plan` and compares with what is on disk.
-ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const RootFs& fs);
+ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const io::RootFs& fs);
 
 /// Where setup keeps the copy of `path` it replaced.
 std::string backup_path(const std::string& path);

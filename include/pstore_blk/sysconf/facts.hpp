@@ -1,6 +1,6 @@
 // What `check` learns about a system: kernel build, pstore modules and their
 // parameters, the registered backend and its rivals, /sys/fs/pstore, the boot
-// loader. Everything is read through a RootFs; nothing here changes the system.
+// loader. Everything is read through a io::RootFs; nothing here changes the system.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "pstore_blk/sysconf/rootfs.hpp"
+#include "pstore_blk/io/rootfs.hpp"
 
 namespace psb::sysconf {
 
@@ -131,35 +131,12 @@ struct SystemFacts {
 /// kernel (/proc/sys/kernel/osrelease), else, in a tree without /proc (an
 /// offline system image), the newest release in lib/modules/ that has a
 /// matching boot/config-*.
-SystemFacts probe_system(const RootFs& fs, const std::string& kernel_log,
+SystemFacts probe_system(const io::RootFs& fs, const std::string& kernel_log,
                          const std::string& kernel_release = "");
 
 /// The kernel log of the system behind `fs`: /dev/kmsg on the live system,
 /// else the file /var/log/dmesg of the tree (fake trees carry one); "" when
 /// neither is readable.
-std::string read_kernel_log(const RootFs& fs);
-
-/// Facts about the DEVICE given to check/setup that come from /proc and /sys.
-struct DeviceFacts {
-  std::string path;   ///< as given
-  std::string kname;  ///< kernel name (vda2), empty for image files
-  bool exists = false;
-  bool is_block = false;
-  bool is_partition = false;  ///< /sys/class/block/<kname>/partition exists
-  int partno = 0;
-  std::string parent;      ///< whole-disk kernel name for a partition
-  std::uint64_t size = 0;  ///< bytes
-  bool read_only = false;
-  std::vector<std::string> mounted_at;
-  std::vector<std::string> holders;
-  bool swap = false;
-  /// Whole disks: "vda1 on /" for each mounted partition of the disk. Not a
-  /// reason to refuse (setup adds a partition with BLKPG), but worth saying.
-  std::vector<std::string> partitions_mounted;
-};
-
-/// Fills DeviceFacts for a block device or image file; the /proc and /sys
-/// facts are read through `fs` (the live system for real devices).
-DeviceFacts probe_device_facts(const RootFs& fs, const std::string& path);
+std::string read_kernel_log(const io::RootFs& fs);
 
 }  // namespace psb::sysconf

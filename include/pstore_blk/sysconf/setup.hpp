@@ -112,7 +112,7 @@ struct SetupTransaction {
 /// `params` comes from plan_parameters().
 Result<SetupTransaction> plan_setup(const SetupRequest& req, const SetupPlan& params,
                                     const SystemFacts& sf, const DeviceReport& dev,
-                                    const std::optional<State>& prior, const RootFs& root);
+                                    const std::optional<State>& prior, const io::RootFs& root);
 
 /// Receives one line per step carried out ("Created partition 2 on disk.img.")
 /// and warnings ("'update-grub' failed: ..."); the CLI prints them.
@@ -178,12 +178,12 @@ struct UndoTransaction {
 /// loaded). Errors: kConflict (partition existed before setup; built-in
 /// pstore_blk holds it), kNotFound (a backup of a replaced file is missing).
 Result<UndoTransaction> plan_undo(const State& state, const SystemFacts& sf, bool remove_partition,
-                                  const RootFs& root);
+                                  const io::RootFs& root);
 
 /// Without a state file: what a setup killed before its first journal write
 /// can have left (the journal's temporary file, the empty state directory).
 /// `has_state` is false in the result; empty() when there is nothing.
-UndoTransaction plan_undo_leftovers(const RootFs& root);
+UndoTransaction plan_undo_leftovers(const io::RootFs& root);
 
 /// Carries out `tx`; the state file goes last, so an interrupted undo can be
 /// run again.

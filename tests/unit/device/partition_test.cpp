@@ -179,3 +179,42 @@ TEST_CASE("probe_signatures and wipe_range", "[device]") {
   CHECK(again->empty());
   CHECK(img.bytes(1 << 20, 11) == std::string(11, '\0'));
 }
+
+TEST_CASE("PARTUUID spellings: normalised, MBR, derived", "[device]") {
+  CHECK(normalize_partuuid("6E8BD9C8-7C4F-4C5A-9D21-3F0E5B2A1C77") ==
+        "6e8bd9c8-7c4f-4c5a-9d21-3f0e5b2a1c77");
+  CHECK(normalize_partuuid("1234abcd-03") == "1234abcd-03");
+  CHECK(mbr_partuuid("0x1234ABCD", 3) == "1234abcd-03");
+  CHECK(mbr_partuuid("0xabcd", 12) == "0000abcd-0c");
+  // Pinned: a changed derivation would hand a re-run after an upgrade a
+  // different PARTUUID than the dry run showed. The disk GUID's case does
+  // not matter.
+  CHECK(derived_partuuid("6E8BD9C8-7C4F-4C5A-9D21-3F0E5B2A1C77", 2, 17825792) ==
+        "60422b51-74c2-4eda-823c-a24432256de5");
+  CHECK(derived_partuuid("6e8bd9c8-7c4f-4c5a-9d21-3f0e5b2a1c77", 2, 17825792) ==
+        "60422b51-74c2-4eda-823c-a24432256de5");
+}
+
+TEST_CASE("libblkid and libfdisk fill the same PartitionTable", "[device]") {
+  TempImage img(64 << 20);
+  SECTION("MBR") { img.sfdisk("label: dos\\nlabel-id: 0x1234ABCD\\nsize=16MiB, type=83\\n"); }
+  SECTION("GPT") {
+    img.sfdisk(
+        "label: gpt\\nlabel-id: 6E8BD9C8-7C4F-4C5A-9D21-3F0E5B2A1C77\\nsize=16MiB, "
+        "type=linux\\n");
+  }
+  auto blk = probe_partitions(img.path);
+  auto fd = read_layout(img.path);
+  REQUIRE(blk);
+  REQUIRE(fd);
+  CHECK(blk->label == fd->label);
+  CHECK(blk->disk_id == fd->disk_id);
+  CHECK((fd->disk_id == "0x1234abcd" || fd->disk_id == "6e8bd9c8-7c4f-4c5a-9d21-3f0e5b2a1c77"));
+  REQUIRE(blk->partitions.size() == fd->partitions.size());
+  for (std::size_t i = 0; i < blk->partitions.size(); ++i) {
+    CHECK(blk->partitions[i].number == fd->partitions[i].number);
+    CHECK(blk->partitions[i].start == fd->partitions[i].start);
+    CHECK(blk->partitions[i].size == fd->partitions[i].size);
+    CHECK(blk->partitions[i].uuid == fd->partitions[i].uuid);
+  }
+}

@@ -73,10 +73,7 @@ TEST_CASE("clone suffixes are dropped from the normalised name", "[oops]") {
   CHECK(strip_clone_suffix(".hidden") == ".hidden");
 }
 
-TEST_CASE("FNV-1a 64 matches the reference vectors", "[oops]") {
-  CHECK(fnv1a64("") == 0xcbf29ce484222325ULL);
-  CHECK(fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
-  CHECK(fnv1a64("foobar") == 0x85944171f73967e8ULL);
+TEST_CASE("group ids: the top 48 bits of the signature's FNV-1a 64", "[oops]") {
   CHECK(short_hex(0x85944171f73967e8ULL) == "85944171f739");
 }
 

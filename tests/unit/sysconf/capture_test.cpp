@@ -9,6 +9,7 @@
 #include "pstore_blk/sysconf/config.hpp"
 
 using namespace psb::sysconf;
+using psb::io::RootFs;
 
 namespace {
 

@@ -13,6 +13,7 @@
 #include "psb_catch.hpp"
 
 using namespace psb::sysconf;
+using psb::io::RootFs;
 namespace fs = std::filesystem;
 
 namespace {

@@ -20,6 +20,7 @@
 
 using namespace psb::sysconf;
 using psb::Result;
+using psb::io::RootFs;
 namespace fs = std::filesystem;
 
 namespace {

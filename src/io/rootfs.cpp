@@ -1,4 +1,5 @@
-#include "pstore_blk/sysconf/rootfs.hpp"
+// RootFs: files of a system tree below --root, read-only.
+#include "pstore_blk/io/rootfs.hpp"
 
 #include <sys/stat.h>
 #include <zlib.h>
@@ -8,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace psb::sysconf {
+namespace psb::io {
 
 RootFs::RootFs(std::string root) : root_(std::move(root)) {
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
@@ -83,4 +84,4 @@ std::vector<std::string> RootFs::list(std::string_view abs) const {
   return out;
 }
 
-}  // namespace psb::sysconf
+}  // namespace psb::io

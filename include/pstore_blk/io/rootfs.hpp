@@ -1,7 +1,8 @@
 // Read-only access to a system tree below a root prefix (--root, default /).
-// Every absolute path the sysconf layer reads (/proc, /sys, /boot, /etc, /lib)
-// goes through here, so tests point it at fixtures/systems/<name>/ — the
-// generalisation of systemd-pstore's source-directory override.
+// Every absolute path the device and sysconf layers read (/proc, /sys, /boot,
+// /etc, /lib) goes through here, so tests point it at
+// fixtures/systems/<name>/ — the generalisation of systemd-pstore's
+// source-directory override.
 #pragma once
 
 #include <optional>
@@ -9,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace psb::sysconf {
+namespace psb::io {
 
 class RootFs {
  public:
@@ -44,4 +45,4 @@ class RootFs {
   std::string root_;
 };
 
-}  // namespace psb::sysconf
+}  // namespace psb::io
