@@ -19,52 +19,80 @@ Error sys_error(const std::string& what, int err) {
   return e;
 }
 
-// O_EXCL never opens an existing name, symlinks included. A leftover of our
-// own (a write killed before its rename) is removed once and retried.
-int create_temp(const std::string& tmp) {
-  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-  int fd = ::open(tmp.c_str(), flags, 0600);
-  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0)
-    fd = ::open(tmp.c_str(), flags, 0600);
-  return fd;
+int rename_noreplace(int dfd, const char* tmp, const char* name) {
+  if (::renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return -1;
+  // No RENAME_NOREPLACE on this filesystem: link fails on an existing name too.
+  if (::linkat(dfd, tmp, dfd, name, 0) != 0) return -1;
+  ::unlinkat(dfd, tmp, 0);
+  return 0;
 }
 
-Result<void> fill(int fd, std::string_view content, const AtomicWrite& opt,
-                  const std::string& path) {
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return sys_error("Failed to write '" + path + "'", n < 0 ? errno : EIO);
-    done += static_cast<std::size_t>(n);
+// fsyncs the directory holding `name` (relative to dfd): dfd itself when the
+// name has no slash and dfd is a directory descriptor.
+void sync_parent(int dfd, const std::string& name) {
+  const auto slash = name.rfind('/');
+  if (slash == std::string::npos && dfd != AT_FDCWD) {
+    (void)::fsync(dfd);
+    return;
   }
-  if (::fchmod(fd, static_cast<mode_t>(opt.mode)) != 0)
-    return sys_error("Failed to chmod '" + path + "'", errno);
-  if (opt.mtime_sec) {
-    struct timespec ts[2];
-    ts[0].tv_sec = static_cast<time_t>(*opt.mtime_sec);
-    ts[0].tv_nsec = static_cast<long>(opt.mtime_nsec);
-    ts[1] = ts[0];
-    if (::futimens(fd, ts) != 0)
-      return sys_error("Failed to set the time of '" + path + "'", errno);
-  }
-  if (::fsync(fd) != 0) return sys_error("Failed to sync '" + path + "'", errno);
-  return {};
-}
-
-int rename_into_place(const std::string& tmp, const std::string& path, bool replace) {
-  if (replace) return ::rename(tmp.c_str(), path.c_str());
-  return ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE);
-}
-
-void sync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const std::string dir = slash == std::string::npos ? "." : name.substr(0, slash ? slash : 1);
+  int fd = ::openat(dfd, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;
   (void)::fsync(fd);
   ::close(fd);
 }
 
 }  // namespace
+
+int open_temp_at(int dfd, const std::string& tmp) {
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::openat(dfd, tmp.c_str(), flags, 0600);
+  if (fd < 0 && errno == EEXIST && ::unlinkat(dfd, tmp.c_str(), 0) == 0)
+    fd = ::openat(dfd, tmp.c_str(), flags, 0600);
+  return fd;
+}
+
+Result<void> write_all(int fd, std::string_view bytes, const std::string& shown) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return sys_error("Failed to write '" + shown + "'", n < 0 ? errno : EIO);
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<void> seal_temp(int fd, const AtomicWrite& opt, const std::string& shown) {
+  Result<void> r;
+  if (::fchmod(fd, static_cast<mode_t>(opt.mode)) != 0) {
+    r = sys_error("Failed to chmod '" + shown + "'", errno);
+  } else if (opt.mtime_sec) {
+    struct timespec ts[2];
+    ts[0].tv_sec = static_cast<time_t>(*opt.mtime_sec);
+    ts[0].tv_nsec = static_cast<long>(opt.mtime_nsec);
+    ts[1] = ts[0];
+    if (::futimens(fd, ts) != 0) r = sys_error("Failed to set the time of '" + shown + "'", errno);
+  }
+  if (r && ::fsync(fd) != 0) r = sys_error("Failed to sync '" + shown + "'", errno);
+  if (::close(fd) != 0 && r) r = sys_error("Failed to write '" + shown + "'", errno);
+  return r;
+}
+
+Result<void> rename_temp_at(int dfd, const std::string& tmp, const std::string& name,
+                            const AtomicWrite& opt, const std::string& shown) {
+  const int rc = opt.replace ? ::renameat(dfd, tmp.c_str(), dfd, name.c_str())
+                             : rename_noreplace(dfd, tmp.c_str(), name.c_str());
+  if (rc != 0) {
+    const int err = errno;
+    ::unlinkat(dfd, tmp.c_str(), 0);
+    if (err == EEXIST) return make_error(Errc::kConflict, "'" + shown + "' exists");
+    return sys_error("Failed to rename '" + tmp + "' to '" + shown + "'", err);
+  }
+  sync_parent(dfd, name);
+  return {};
+}
 
 std::string atomic_temp_path(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -89,23 +117,20 @@ namespace {
 
 Result<void> write_in_place(const std::string& path, std::string_view content,
                             const AtomicWrite& opt) {
-  const std::string parent = std::filesystem::path(path).parent_path().string();
   const std::string tmp = atomic_temp_path(path);
-  int fd = create_temp(tmp);
+  int fd = open_temp_at(AT_FDCWD, tmp);
   if (fd < 0) return sys_error("Failed to create '" + tmp + "'", errno);
-  auto filled = fill(fd, content, opt, path);
-  if (::close(fd) != 0 && filled) filled = sys_error("Failed to write '" + path + "'", errno);
-  if (!filled) {
+  auto w = write_all(fd, content, path);
+  if (!w) {
+    ::close(fd);
     ::unlink(tmp.c_str());
-    return filled;
+    return w;
   }
-  if (rename_into_place(tmp, path, opt.replace) != 0) {
-    int err = errno;
+  if (auto sealed = seal_temp(fd, opt, path); !sealed) {
     ::unlink(tmp.c_str());
-    return sys_error("Failed to rename '" + tmp + "' to '" + path + "'", err);
+    return sealed;
   }
-  sync_dir(parent.empty() ? "." : parent);
-  return {};
+  return rename_temp_at(AT_FDCWD, tmp, path, opt, path);
 }
 
 // The top-most missing directory above `path` ("" when its parent exists).
@@ -148,7 +173,7 @@ Result<void> write_with_parents(const std::filesystem::path& top, const std::str
     if (ec) return sys_error("Failed to create directory '" + top.string() + "'", ec.value());
     return write_in_place(path, content, opt);
   }
-  sync_dir(top.parent_path().string());
+  sync_parent(AT_FDCWD, top.string());
   return {};
 }
 

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "pstore_blk/io/atomic_file.hpp"
+
 namespace psb::io {
 
 namespace {
@@ -16,29 +18,6 @@ Error abandon(int dfd, int fd, const std::string& tmp, Error e) {
   if (fd >= 0) ::close(fd);
   ::unlinkat(dfd, tmp.c_str(), 0);
   return e;
-}
-
-Result<void> write_all(int fd, std::string_view content, const std::string& target) {
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return make_sys_error("Failed to write '" + target + "'", errno);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return {};
-}
-
-// Moves tmp to name without ever replacing an existing name: renameat2
-// RENAME_NOREPLACE, or link+unlink where the filesystem lacks it.
-int rename_noreplace(int dfd, const char* tmp, const char* name) {
-  if (::renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == 0) return 0;
-  if (errno != EINVAL && errno != ENOSYS) return -1;
-  if (::linkat(dfd, tmp, dfd, name, 0) != 0) return -1;
-  ::unlinkat(dfd, tmp, 0);
-  return 0;
 }
 
 }  // namespace
@@ -76,7 +55,7 @@ Result<OutputFile> OutputDir::create() {
   static unsigned serial = 0;
   const std::string tmp =
       ".psb-" + std::to_string(getpid()) + "-" + std::to_string(serial++) + ".tmp";
-  int fd = ::openat(fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = open_temp_at(fd_, tmp);
   if (fd < 0) return make_sys_error("Failed to create '" + path_ + "/" + tmp + "'", errno);
   return OutputFile(*this, tmp, fd);
 }
@@ -103,29 +82,16 @@ Result<void> OutputFile::commit(std::string_view name, unsigned mode,
                    make_error(Errc::kInvalidArgument,
                               "refusing to write a file named '" + std::string(name) + "'"));
   if (error_) return abandon(dfd, fd, tmp_, *error_);
-  if (fchmod(fd, static_cast<mode_t>(mode)) != 0)
-    return abandon(dfd, fd, tmp_, make_sys_error("Failed to chmod '" + target + "'", errno));
-  if (mtime_sec) {
-    struct timespec ts[2];
-    ts[0].tv_sec = static_cast<time_t>(*mtime_sec);
-    ts[0].tv_nsec = static_cast<long>(mtime_nsec);
-    ts[1] = ts[0];
-    if (futimens(fd, ts) != 0)
-      return abandon(dfd, fd, tmp_,
-                     make_sys_error("Failed to set the time of '" + target + "'", errno));
-  }
-  if (::close(fd) != 0)
-    return abandon(dfd, -1, tmp_, make_sys_error("Failed to write '" + target + "'", errno));
-  const std::string n(name);
-  const int rc = replace ? ::renameat(dfd, tmp_.c_str(), dfd, n.c_str())
-                         : rename_noreplace(dfd, tmp_.c_str(), n.c_str());
-  if (rc != 0) {
-    const int err = errno;
-    if (err == EEXIST)
-      return abandon(dfd, -1, tmp_, make_error(Errc::kConflict, "'" + target + "' exists"));
-    return abandon(dfd, -1, tmp_, make_sys_error("Failed to rename to '" + target + "'", err));
-  }
-  return {};
+  // The same steps as every atomic write (io/atomic_file.hpp): mode, time,
+  // fsync, rename that never replaces without `replace`, directory fsync.
+  AtomicWrite opt;
+  opt.mode = mode;
+  opt.mtime_sec = mtime_sec;
+  opt.mtime_nsec = mtime_nsec;
+  opt.replace = replace;
+  if (auto sealed = seal_temp(fd, opt, target); !sealed)
+    return abandon(dfd, -1, tmp_, sealed.error());
+  return rename_temp_at(dfd, tmp_, std::string(name), opt, target);
 }
 
 Result<void> OutputDir::write_file(std::string_view name, std::string_view content, unsigned mode,

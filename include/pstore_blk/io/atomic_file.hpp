@@ -31,6 +31,27 @@ std::string atomic_temp_path(const std::string& path);
 /// True when `path` is a name atomic_temp_path() gives.
 bool is_atomic_temp_path(const std::string& path);
 
+/// The steps of an atomic write, relative to a directory descriptor `dfd`
+/// (AT_FDCWD: names are paths). write_atomic() and OutputDir (extract) are
+/// built from these, so both have every property below.
+///
+/// Creates the temporary file `tmp` with O_EXCL|O_NOFOLLOW (never through a
+/// symlink someone planted), mode 0600; a leftover of that name (a write
+/// killed before its rename) is removed once and the create retried.
+/// Returns the descriptor, or -1 with errno.
+int open_temp_at(int dfd, const std::string& tmp);
+/// Writes all of `bytes` to `fd`; errors name `shown`.
+Result<void> write_all(int fd, std::string_view bytes, const std::string& shown);
+/// Gives the temporary file `opt.mode` (fchmod, umask ignored) and the mtime,
+/// fsyncs and closes it (`fd` is closed whatever happens).
+Result<void> seal_temp(int fd, const AtomicWrite& opt, const std::string& shown);
+/// Renames `tmp` to `name` in `dfd` (renameat2 RENAME_NOREPLACE unless
+/// opt.replace, link+unlink where the filesystem lacks it: an existing name is
+/// kConflict "'shown' exists"), then fsyncs the directory so the rename
+/// survives a power cut. On failure `tmp` is removed.
+Result<void> rename_temp_at(int dfd, const std::string& tmp, const std::string& name,
+                            const AtomicWrite& opt, const std::string& shown);
+
 /// Writes `content` to `path`: the temporary file is created with
 /// O_EXCL|O_NOFOLLOW (never through a symlink someone planted), written,
 /// fchmod-ed, fsync-ed, renamed over `path` (renameat2 RENAME_NOREPLACE when

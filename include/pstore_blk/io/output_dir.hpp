@@ -14,7 +14,10 @@ class OutputDir;
 
 /// A file being written into an OutputDir under a temporary name (created
 /// O_EXCL|O_NOFOLLOW, mode 0600); it gets its name, mode and time only at
-/// commit(), so content can stream in before the name is known. Removed
+/// commit(), so content can stream in before the name is known. commit()
+/// takes the steps every atomic write of the project takes (open_temp_at,
+/// seal_temp, rename_temp_at in io/atomic_file.hpp: fsync of the file, a
+/// rename that never replaces unless asked, fsync of the directory). Removed
 /// when destroyed uncommitted.
 class OutputFile {
  public:
