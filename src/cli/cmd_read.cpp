@@ -467,6 +467,8 @@ int run_extract(const ReadArgs& a) {
       io::scan_records(s->area.source(), s->opts, [&](io::RecordStream& rs) { ex.record(rs); });
   if (!sum || ex.error || !ex.clashes.empty()) ex.roll_back();
   if (!sum) return fail(sum.error());
+  if (!ex.error && !ex.written.empty())
+    if (auto synced = dir->sync(); !synced) ex.error = synced.error();
   if (ex.error) return fail(*ex.error);
   if (!ex.clashes.empty()) {
     std::string names;

@@ -90,7 +90,7 @@ Result<void> rename_temp_at(int dfd, const std::string& tmp, const std::string& 
     if (err == EEXIST) return make_error(Errc::kConflict, "'" + shown + "' exists");
     return sys_error("Failed to rename '" + tmp + "' to '" + shown + "'", err);
   }
-  sync_parent(dfd, name);
+  if (opt.sync_dir) sync_parent(dfd, name);
   return {};
 }
 

@@ -53,8 +53,8 @@ bool valid_name(std::string_view name) {
 
 Result<OutputFile> OutputDir::create() {
   static unsigned serial = 0;
-  const std::string tmp =
-      ".psb-" + std::to_string(getpid()) + "-" + std::to_string(serial++) + ".tmp";
+  static const std::string prefix = ".psb-" + std::to_string(getpid()) + "-";
+  const std::string tmp = prefix + std::to_string(serial++) + ".tmp";
   int fd = open_temp_at(fd_, tmp);
   if (fd < 0) return make_sys_error("Failed to create '" + path_ + "/" + tmp + "'", errno);
   return OutputFile(*this, tmp, fd);
@@ -89,6 +89,7 @@ Result<void> OutputFile::commit(std::string_view name, unsigned mode,
   opt.mtime_sec = mtime_sec;
   opt.mtime_nsec = mtime_nsec;
   opt.replace = replace;
+  opt.sync_dir = false;  // OutputDir::sync(), once per batch
   if (auto sealed = seal_temp(fd, opt, target); !sealed)
     return abandon(dfd, -1, tmp_, sealed.error());
   return rename_temp_at(dfd, tmp_, std::string(name), opt, target);
@@ -103,7 +104,13 @@ Result<void> OutputDir::write_file(std::string_view name, std::string_view conte
   auto f = create();
   if (!f) return f.error();
   f->write(content);
-  return f->commit(name, mode, mtime_sec, mtime_nsec, replace);
+  if (auto c = f->commit(name, mode, mtime_sec, mtime_nsec, replace); !c) return c;
+  return sync();
+}
+
+Result<void> OutputDir::sync() {
+  if (::fsync(fd_) != 0) return make_sys_error("Failed to sync '" + path_ + "'", errno);
+  return {};
 }
 
 Result<void> OutputDir::remove(std::string_view name) {

@@ -9,8 +9,14 @@ using namespace psb::format;
 
 namespace {
 
-// One read per ordinary zone: the first kWindow bytes of a zone are read at
-// once; bytes of larger zones stream through a kChunk buffer.
+// A zone is read as a window over its first bytes: the head, classified
+// first, then extended to the bytes its record needs (header + datalen,
+// usually far less than the zone), at most kWindow; bytes past the window
+// stream through a kChunk buffer. The first read takes as many bytes as any
+// zone before needed (at least kHead), so a partition of like zones costs
+// one read per zone and copies only what the records use: discovery has
+// already read the whole partition once.
+constexpr std::size_t kHead = 4096;
 constexpr std::size_t kWindow = 128 * 1024;
 constexpr std::size_t kChunk = 256 * 1024;
 
@@ -20,7 +26,7 @@ Result<std::vector<SigHit>> collect_signatures(const ByteSource& src, Endian e,
                                                std::size_t max_hits) {
   std::vector<SigHit> hits;
   const std::uint64_t end = std::min(src.size(), kMaxTotalSize);
-  constexpr std::size_t kScan = 1 << 20;
+  constexpr std::size_t kScan = 1 << 16;
   std::vector<std::byte> buf(kScan + kProbeBytes);
   for (std::uint64_t off = 0; off < end; off += kScan) {
     auto n = src.read_at(off, std::span(buf));
@@ -52,6 +58,7 @@ struct Context {
   const ScanPlan& plan;
   std::vector<std::byte> window, chunk;
   BodyDecoder decoder;
+  std::size_t first_read = kHead;  // the most bytes a zone needed so far
 };
 
 // A record backed by a zone: bytes come from the zone's window when they
@@ -164,21 +171,75 @@ Result<std::vector<SigHit>> collect_hits(const ByteSource& src, const ScanReques
   return hits;
 }
 
-// Reads and classifies one zone; `window` receives its first bytes.
-Result<ZoneReport> read_zone(Context& c, const ZoneSlot& slot, Bytes& window) {
+// Reads a zone's first `want` bytes into c.window (at most kWindow);
+// `window` receives what the source holds of them.
+Result<void> read_window(Context& c, const ZoneSlot& slot, std::size_t want, Bytes& window) {
+  auto w = read_into(c.src, slot.offset, want, c.window);
+  if (!w) return w.error();
+  window = *w;
+  return {};
+}
+
+// Extends `window` (the zone's first bytes, in c.window) to its first
+// `extent` bytes, at most kWindow; a source that ends early leaves it shorter.
+Result<void> extend_window(Context& c, const ZoneReport& rep, std::uint64_t extent, Bytes& window) {
+  const auto want = static_cast<std::size_t>(
+      std::min<std::uint64_t>({extent, static_cast<std::uint64_t>(kWindow), rep.available}));
+  // The largest need so far (rounded to kHead): like zones then take one read.
+  c.first_read = std::max(c.first_read, std::min(kWindow, (want + kHead - 1) / kHead * kHead));
+  const std::size_t have = window.size();
+  if (want <= have) return {};
+  if (c.window.size() < want) c.window.resize(want);
+  auto n = c.src.read_at(rep.slot.offset + have, std::span(c.window).subspan(have, want - have));
+  if (!n) return n.error();
+  window = Bytes(c.window.data(), have + *n);
+  return {};
+}
+
+// The record a classified zone holds, if any (ftrace zones are merged apart).
+std::optional<PendingRecord> plan_zone(const ZoneReport& rep, const Abi& abi,
+                                       const DecodeOptions& d) {
+  if (rep.slot.type == RecordType::kFtrace) return std::nullopt;
+  return rep.slot.type == RecordType::kDmesg ? plan_dmesg(rep, abi, d) : plan_ring(rep);
+}
+
+// The zone bytes, counted from its start, that its record (or ring) needs.
+std::uint64_t zone_need(const ZoneReport& rep, const std::optional<PendingRecord>& p) {
+  if (rep.slot.type == RecordType::kFtrace) return ring_extent(rep);
+  std::uint64_t end = 0;
+  if (p)
+    for (const ByteRange& r : p->body.ranges) end = std::max(end, r.offset + r.length);
+  return end;
+}
+
+// Reads one zone: its head (and as many bytes as zones before needed),
+// classified; then the window is extended to what its record needs. A
+// source that ends early inside those bytes (it shrank under us) gets the
+// zone classified again with the bytes it holds. `window` receives the
+// zone's first bytes, `p` its record.
+Result<ZoneReport> read_zone(Context& c, const ZoneSlot& slot, const DecodeOptions& d,
+                             Bytes& window, std::optional<PendingRecord>& p) {
   const std::uint64_t avail = zone_available(slot, c.src.size());
   if (avail == 0) {
     window = {};
     return zone_past_end(slot);
   }
-  auto w = read_into(c.src, slot.offset,
-                     static_cast<std::size_t>(std::min<std::uint64_t>(avail, kWindow)), c.window);
-  if (!w) return w.error();
-  window = *w;
-  // A short read means the source ended early (it shrank under us).
-  const std::uint64_t have =
-      w->size() < std::min<std::uint64_t>(avail, kWindow) ? w->size() : avail;
-  return classify_zone(slot, window, have, c.plan.abi);
+  const Abi& abi = c.plan.abi;
+  const std::size_t want = static_cast<std::size_t>(
+      std::min<std::uint64_t>(avail, std::max(c.first_read, zone_head_size(slot, abi))));
+  if (auto r = read_window(c, slot, want, window); !r) return r.error();
+  const bool short_head = window.size() < want;
+  ZoneReport rep = classify_zone(slot, window, short_head ? window.size() : avail, abi);
+  p = plan_zone(rep, abi, d);
+  const std::uint64_t need =
+      std::min<std::uint64_t>({zone_need(rep, p), static_cast<std::uint64_t>(kWindow), avail});
+  if (short_head || need <= window.size()) return rep;
+  if (auto r = extend_window(c, rep, need, window); !r) return r.error();
+  if (window.size() < need) {
+    rep = classify_zone(slot, window, window.size(), abi);
+    p = plan_zone(rep, abi, d);
+  }
+  return rep;
 }
 
 // Hands one zone-backed record to the sink; the zone's state follows a
@@ -253,14 +314,12 @@ Result<ScanSummary> scan_records(const ByteSource& src, const ReadOptions& opts,
     const std::size_t i = order[k];
     const ZoneSlot& slot = plan->slots[i];
     Bytes window;
-    auto rep = read_zone(c, slot, window);
-    if (!rep) return rep.error();
     std::optional<PendingRecord> p;
+    auto rep = read_zone(c, slot, dopts, window, p);
+    if (!rep) return rep.error();
     if (slot.type == RecordType::kFtrace) {
       if (!ftrace_at) ftrace_at = slot.offset;
       if (auto r = add_ftrace_zone(c, ftrace, *rep, window); !r) return r.error();
-    } else {
-      p = slot.type == RecordType::kDmesg ? plan_dmesg(*rep, plan->abi, dopts) : plan_ring(*rep);
     }
     if (p)
       if (auto r = emit_zone_record(c, sum, *rep, std::move(*p), window, sink); !r)

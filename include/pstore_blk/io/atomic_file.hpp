@@ -21,6 +21,10 @@ struct AtomicWrite {
   /// subtree is built under atomic_temp_path(top-most missing directory)
   /// and renamed into place, so a crash never leaves some of them behind.
   bool make_parents = false;
+  /// false: rename_temp_at() leaves the directory fsync to the caller, who
+  /// commits a batch of files and then fsyncs the directory once
+  /// (OutputDir::sync(), extract).
+  bool sync_dir = true;
 };
 
 /// The temporary name write_atomic uses for `path`: ".<name>.pstore-blk.tmp"
@@ -48,7 +52,7 @@ Result<void> seal_temp(int fd, const AtomicWrite& opt, const std::string& shown)
 /// Renames `tmp` to `name` in `dfd` (renameat2 RENAME_NOREPLACE unless
 /// opt.replace, link+unlink where the filesystem lacks it: an existing name is
 /// kConflict "'shown' exists"), then fsyncs the directory so the rename
-/// survives a power cut. On failure `tmp` is removed.
+/// survives a power cut (unless !opt.sync_dir). On failure `tmp` is removed.
 Result<void> rename_temp_at(int dfd, const std::string& tmp, const std::string& name,
                             const AtomicWrite& opt, const std::string& shown);
 
