@@ -84,6 +84,25 @@ std::string kernel_release_text(const SystemFacts& sf) {
 
 namespace {
 
+// The kexec crash slot as check shows it: loaded or not, by whom, the
+// reservation, and the kernel support a capture kernel needs.
+std::string crash_kernel_line(const CrashKernelFacts& c) {
+  std::string s;
+  if (!c.loaded)
+    s = "no kexec crash slot (/sys/kernel/kexec_crash_loaded absent)";
+  else if (*c.loaded)
+    s = c.ours ? "loaded by pstore-blk capture-load, writes to " + c.ours_device
+               : std::string("loaded, not by pstore-blk") + (c.kdump_tools ? " (kdump-tools)" : "");
+  else
+    s = "none loaded";
+  s += c.reserved ? fmt::format("; {} MiB reserved", c.reserved >> 20) : "; no memory reserved";
+  if (!c.crashkernel.empty()) s += " by " + c.crashkernel;
+  if (c.kdump_tools && !c.ours) s += "; kdump-tools enabled (USE_KDUMP=1)";
+  s += fmt::format("; KEXEC_FILE {}, CRASH_DUMP {}", c.kexec_file ? "y" : "n",
+                   c.crash_dump ? "y" : "n");
+  return s;
+}
+
 void row(const std::string& key, const std::string& value) {
   std::cout << fmt::format("  {:<16}{}\n", key + ":", value);
 }
@@ -121,6 +140,7 @@ void print_facts(const SystemFacts& sf) {
                             : "not installed");
   row("EFI firmware", sf.efi_firmware ? "yes" : "no");
   row("boot loader", std::string(bootloader_name(sf.bootloader)) + " (" + sf.bootloader_why + ")");
+  row("crash kernel", crash_kernel_line(sf.crash));
   if (!sf.log_lines.empty()) {
     std::cout << "Kernel log (pstore lines)\n";
     for (const auto& l : sf.log_lines) std::cout << "  " << l << "\n";

@@ -199,11 +199,18 @@ BackendRow blk_row(const SystemFacts& sf, const CaptureFacts& cf, const std::str
     c.tries = true;
     c.why = "configured for " + blkdev.value + " (" + blkdev.where + ")";
   }
+  // A capture kernel pstore-blk loaded writes a panic into the partition
+  // after the crash (capture-load), so a panic is saved after all.
+  const bool capture = sf.crash.loaded.value_or(false) && sf.crash.ours;
   const bool poo = panic_on_oops(sf, cf);
-  r.oops = !poo;
-  if (poo)
+  r.oops = !poo || capture;
+  if (!r.oops)
     no(r, "oops", "kernel.panic_on_oops=1 turns every oops into a panic, which it cannot save");
-  no(r, "panic", "block devices have no panic_write (only mtdpstore has one)");
+  r.panic = capture;
+  if (!capture)
+    no(r, "panic",
+       "block devices have no panic_write (only mtdpstore has one) and no capture kernel is "
+       "loaded");
   r.survives_power_off = true;
   r.record_bytes = effective_sizes(sf, nullptr).kmsg * 1024;
   r.record_size = kib(r.record_bytes);

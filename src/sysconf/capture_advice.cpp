@@ -175,7 +175,14 @@ std::vector<std::string> recommend(const SystemFacts& sf, const CaptureTable& t)
   if (!t.traps.empty())
     out.push_back("Fix the " + std::to_string(t.traps.size()) +
                   " trap(s) listed above first: each one loses crashes silently.");
-  if (!s.panic_by.empty() && s.panic_by != "pstore_blk" && s.panic_by != "mtdpstore") {
+  if (!s.panic_by.empty() && s.panic_by != "pstore_blk" && s.panic_by != "mtdpstore" && blk &&
+      blk->panic) {
+    out.push_back(s.panic_by +
+                  " saves panics and oopses now. `pstore-blk setup DEVICE` would replace it "
+                  "with pstore_blk, which keeps larger oops records on disk, and panics through "
+                  "the capture kernel pstore-blk has loaded (crashkernel= memory, one extra "
+                  "boot after a panic).");
+  } else if (!s.panic_by.empty() && s.panic_by != "pstore_blk" && s.panic_by != "mtdpstore") {
     out.push_back(
         s.panic_by +
         " already saves panics and oopses. `pstore-blk setup DEVICE` would "

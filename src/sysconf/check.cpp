@@ -232,7 +232,35 @@ Verdict oops_verdict(const SystemFacts& sf, const DeviceReport* target,
   return {"oops", false, "pstore_blk is not attached to any device; run `pstore-blk setup DEVICE`"};
 }
 
-// panic: the block path has no panic_write (docs/FORMAT.md 8.5).
+// "128 MiB reserved by crashkernel=128M", or what is known of the two.
+std::string reservation(const CrashKernelFacts& c) {
+  std::string s = c.reserved ? std::to_string(c.reserved >> 20) + " MiB reserved" : "";
+  if (!c.crashkernel.empty()) s += (s.empty() ? "" : " by ") + c.crashkernel;
+  return s.empty() ? "" : " (" + s + ")";
+}
+
+// What the crash kernel slot adds to a "no panic_write" verdict: a capture
+// kernel pstore-blk loaded saves panics; another crash kernel (kdump) takes
+// the panic first; a reservation with nothing loaded saves nothing.
+std::optional<Verdict> capture_verdict(const CrashKernelFacts& c, const std::string& no_write) {
+  if (c.loaded.value_or(false) && c.ours)
+    return Verdict{"panic", true,
+                   "capture kernel loaded" + reservation(c) +
+                       ": a panic boots it and it writes the log into " + c.ours_device};
+  if (c.loaded.value_or(false))
+    return Verdict{"panic", false,
+                   "a crash kernel is loaded, not by pstore-blk" +
+                       std::string(c.kdump_tools ? " (kdump-tools)" : "") +
+                       ": a panic boots it, and pstore gets nothing; " + no_write};
+  if (c.reserved)
+    return Verdict{"panic", false,
+                   no_write + "; memory is reserved for a crash kernel" + reservation(c) +
+                       " but none is loaded (/sys/kernel/kexec_crash_loaded is 0)"};
+  return std::nullopt;
+}
+
+// panic: the block path has no panic_write (docs/FORMAT.md 8.5); a capture
+// kernel can write the panic instead (capture_verdict).
 Verdict panic_verdict(const SystemFacts& sf, const std::vector<std::string>& blockers,
                       const std::string& dev) {
   if (!blockers.empty()) return {"panic", false, blockers.front()};
@@ -243,9 +271,10 @@ Verdict panic_verdict(const SystemFacts& sf, const std::vector<std::string>& blo
     return {"panic", true,
             "the registered device has a panic_write (mtdpstore); it still fails if the MTD "
             "driver has none"};
-  return {"panic", false,
-          (dev.empty() ? std::string("a block device") : dev) +
-              " has no panic_write; only mtdpstore devices do"};
+  const std::string no_write = (dev.empty() ? std::string("a block device") : dev) +
+                               " has no panic_write; only mtdpstore devices do";
+  if (auto c = capture_verdict(sf.crash, no_write)) return *c;
+  return {"panic", false, no_write};
 }
 
 // One front end (console, pmsg, ftrace): its CONFIG option, its size and the

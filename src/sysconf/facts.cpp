@@ -399,6 +399,47 @@ void probe_configured_blkdev(const io::RootFs& fs, SystemFacts& sf) {
   }
 }
 
+// A shell assignment NAME=VALUE in a sourced file (/etc/default/*), quotes
+// removed; nullopt when the file does not assign it.
+std::optional<std::string> shell_value(const std::string& text, const std::string& name) {
+  std::optional<std::string> v;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto b = line.find_first_not_of(" \t");
+    if (b == std::string::npos || line.compare(b, name.size() + 1, name + "=") != 0) continue;
+    std::string val = line.substr(b + name.size() + 1);
+    val = val.substr(0, val.find_first_of(" \t#"));
+    if (val.size() >= 2 && (val.front() == '"' || val.front() == '\'') && val.back() == val.front())
+      val = val.substr(1, val.size() - 2);
+    v = val;  // the last assignment wins, as in the shell
+  }
+  return v;
+}
+
+// The kexec crash slot: kernel support, the reservation, what is loaded and
+// by whom (/sys/kernel/kexec_crash_*, the capture-load marker, kdump-tools).
+void probe_crash_kernel(const io::RootFs& fs, SystemFacts& sf) {
+  CrashKernelFacts& c = sf.crash;
+  auto on = [&](const char* s) { return sf.config.count(s) && sf.config.at(s) == "y"; };
+  c.kexec_file = on("CONFIG_KEXEC_FILE");
+  c.crash_dump = on("CONFIG_CRASH_DUMP");
+  if (auto l = fs.read_line("/sys/kernel/kexec_crash_loaded")) c.loaded = *l == "1";
+  if (auto s = fs.read_line("/sys/kernel/kexec_crash_size"))
+    c.reserved = std::strtoull(s->c_str(), nullptr, 10);
+  std::istringstream words(sf.cmdline);
+  for (std::string w; words >> w;)
+    if (w.rfind("crashkernel=", 0) == 0) c.crashkernel = w;
+  if (auto t = fs.read("/etc/default/kdump-tools")) {
+    const auto v = shell_value(*t, "USE_KDUMP");
+    c.kdump_tools = v && (*v == "1" || *v == "true" || *v == "yes");
+  }
+  if (auto m = fs.read_line(kCaptureMarker)) {
+    c.ours = c.loaded.value_or(false);
+    c.ours_device = *m;
+  }
+}
+
 }  // namespace
 
 SystemFacts probe_system(const io::RootFs& fs, const std::string& kernel_log,
@@ -442,6 +483,7 @@ SystemFacts probe_system(const io::RootFs& fs, const std::string& kernel_log,
   probe_bootloader(fs, sf);
 
   probe_configured_blkdev(fs, sf);
+  probe_crash_kernel(fs, sf);
 
   std::istringstream in(kernel_log);
   std::string line;

@@ -72,6 +72,30 @@ struct BackendRefusal {
 std::optional<BackendRefusal> find_backend_refusal(const std::string& kernel_log);
 
 /// Where SystemFacts::kernel_release came from.
+/// The crash (capture) kernel slot of kexec: what a panic boots into.
+/// pstore_blk cannot write panics on a block device; a capture kernel loaded
+/// here by `pstore-blk capture-load` can (it writes the panicked kernel's log
+/// into the partition and reboots).
+struct CrashKernelFacts {
+  bool kexec_file = false;  ///< CONFIG_KEXEC_FILE=y: kexec_file_load(2) exists
+  bool crash_dump = false;  ///< CONFIG_CRASH_DUMP=y: a capture kernel gets /proc/vmcore
+  /// /sys/kernel/kexec_crash_loaded: nullopt when not readable (no kexec).
+  std::optional<bool> loaded;
+  std::uint64_t reserved = 0;  ///< /sys/kernel/kexec_crash_size, bytes (crashkernel=)
+  std::string crashkernel;     ///< the crashkernel= word of /proc/cmdline, or ""
+  /// kdump-tools will load its own crash kernel (USE_KDUMP=1 in
+  /// /etc/default/kdump-tools).
+  bool kdump_tools = false;
+  /// The loaded crash kernel is pstore-blk's: capture-load left
+  /// kCaptureMarker (on /run, so it lasts exactly one boot).
+  bool ours = false;
+  std::string ours_device;  ///< the device the marker names
+};
+
+/// Written by `pstore-blk capture-load` after the kernel accepted the capture
+/// kernel: one line, the pstore partition it writes to.
+inline constexpr const char* kCaptureMarker = "/run/pstore-blk/capture-loaded";
+
 enum class KernelFrom {
   kUnknown,    ///< none found: no /proc, no DIR/lib/modules/* with a /boot/config-*
   kRunning,    ///< the running kernel: /proc/sys/kernel/osrelease of the tree
@@ -116,6 +140,7 @@ struct SystemFacts {
   /// pstore_blk.blkdev= in /etc/kernel/cmdline or the GRUB drop-in), and where.
   std::string configured_blkdev;
   std::string configured_in;
+  CrashKernelFacts crash;
 
   /// pstore_blk is registered as the backend and has a blkdev.
   bool pstore_blk_attached() const;

@@ -281,3 +281,10 @@ TEST_CASE("reboot on panic: the sysctl.d file setup writes counts", "[sysconf][c
         "today: panics and oopses are saved by efi_pstore (EFI variables); after setup: panics "
         "and oopses are saved by efi_pstore (EFI variables)");
 }
+
+TEST_CASE("capture table: pstore_blk saves panics only through a capture kernel it loaded",
+          "[sysconf][capture]") {
+  CHECK(row(table("capture-kernel-loaded"), "pstore_blk").panic);
+  CHECK_FALSE(row(table("kdump-loaded"), "pstore_blk").panic);
+  CHECK_FALSE(row(table("debian-6.12-efi-pstore"), "pstore_blk").panic);
+}

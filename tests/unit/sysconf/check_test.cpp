@@ -183,3 +183,48 @@ TEST_CASE("configured but not attached yet: check says the next boot attaches", 
   auto v2 = judge(e, nullptr, effective_sizes(e, nullptr));
   CHECK(verdict(v2, "oops").reason.find("from the next boot on pstore_blk") != std::string::npos);
 }
+
+TEST_CASE("crash kernel slot: a capture kernel pstore-blk loaded saves panics",
+          "[sysconf][check]") {
+  auto sf = facts_of("capture-kernel-loaded");
+  CHECK(sf.crash.kexec_file);
+  CHECK(sf.crash.crash_dump);
+  REQUIRE(sf.crash.loaded);
+  CHECK(*sf.crash.loaded);
+  CHECK(sf.crash.ours);
+  CHECK(sf.crash.ours_device == "/dev/nvme0n1p9");
+  CHECK(sf.crash.reserved == 128u << 20);
+  CHECK(sf.crash.crashkernel == "crashkernel=128M");
+  CHECK_FALSE(sf.crash.kdump_tools);
+  auto v = judge(sf, nullptr, effective_sizes(sf, nullptr));
+  CHECK(verdict(v, "panic").yes);
+  CHECK(has(verdict(v, "panic").reason,
+            "capture kernel loaded (128 MiB reserved by crashkernel=128M)"));
+  CHECK(has(verdict(v, "panic").reason, "/dev/nvme0n1p9"));
+}
+
+TEST_CASE("crash kernel slot: kdump's crash kernel takes the panic", "[sysconf][check]") {
+  auto sf = facts_of("kdump-loaded");
+  REQUIRE(sf.crash.loaded);
+  CHECK(*sf.crash.loaded);
+  CHECK_FALSE(sf.crash.ours);
+  CHECK(sf.crash.kdump_tools);
+  auto v = judge(sf, nullptr, effective_sizes(sf, nullptr));
+  CHECK_FALSE(verdict(v, "panic").yes);
+  CHECK(has(verdict(v, "panic").reason, "not by pstore-blk (kdump-tools)"));
+}
+
+TEST_CASE("crash kernel slot: absent, or reserved with nothing loaded", "[sysconf][check]") {
+  auto sf = facts_of("debian-6.1-module");
+  CHECK_FALSE(sf.crash.loaded);
+  CHECK_FALSE(sf.crash.ours);
+  auto v = judge(sf, nullptr, effective_sizes(sf, nullptr));
+  CHECK_FALSE(verdict(v, "panic").yes);
+  // A marker left without a loaded kernel (kexec unloaded it) is not trusted.
+  sf = facts_of("capture-kernel-loaded");
+  sf.crash.loaded = false;
+  sf.crash.ours = false;
+  v = judge(sf, nullptr, effective_sizes(sf, nullptr));
+  CHECK_FALSE(verdict(v, "panic").yes);
+  CHECK(has(verdict(v, "panic").reason, "none is loaded"));
+}
