@@ -32,6 +32,7 @@ struct SetupArgs {
   bool dry_run = false, now = false, force = false, yes = false;
   bool replace_backend = false;
   std::optional<long> reboot_on_panic;
+  bool capture_panics = false;
   std::string root = "/";
   std::string kernel;
 };
@@ -75,6 +76,7 @@ Result<SetupRequest> parse_request(const SetupArgs& a) {
   if (a.reboot_on_panic && (*a.reboot_on_panic < 1 || *a.reboot_on_panic > 3600))
     return make_error(Errc::kInvalidArgument, "--reboot-on-panic takes seconds from 1 to 3600");
   req.reboot_on_panic = a.reboot_on_panic;
+  req.params.capture_panics = a.capture_panics;
   if (a.now && !io::RootFs(a.root).is_live())
     return make_error(Errc::kInvalidArgument, "--now cannot be used with --root");
   if (a.now && !a.kernel.empty())
@@ -181,15 +183,18 @@ std::optional<int> accept_capture_change(const CaptureChange& change, bool repla
 Result<SetupTransaction> plan(const SetupArgs& a, const SetupRequest& req, CaptureChange& change) {
   io::RootFs root(a.root);
   auto sf = probe_system(root, read_kernel_log(root), a.kernel);
-  auto params = plan_parameters(req, sf);
+  auto prior = load_state(root);
+  if (!prior) return prior.error();
+  // A re-run keeps what an earlier --capture-panics set up.
+  SetupRequest r = req;
+  if (*prior && captures_panics(**prior)) r.params.capture_panics = true;
+  auto params = plan_parameters(r, sf, root);
   if (!params) return params.error();
   auto dev = probe_device(io::RootFs("/"), a.device, a.partition, params->kmsg_kib);
   if (!dev) return dev.error();
   if ((dev->facts.is_block || !dev->facts.exists) && geteuid() != 0 && !a.dry_run)
     return Error{Errc::kPermission, "setup of a block device needs root", {}, 0};
-  auto prior = load_state(root);
-  if (!prior) return prior.error();
-  auto tx = plan_setup(req, *params, sf, *dev, *prior, root);
+  auto tx = plan_setup(r, *params, sf, *dev, *prior, root);
   if (!tx) return tx;
   change = plan_capture_change(sf, probe_capture(root), written_files(tx->files),
                                partition_name(*dev, tx->partition));
@@ -287,6 +292,8 @@ void attach_setup(CLI::App& sub, std::function<int()>& action) {
   sub.add_option("--reboot-on-panic", a->reboot_on_panic,
                  "write kernel.panic=SECONDS in sysctl.d: reboot that long after a panic")
       ->type_name("SECONDS");
+  sub.add_flag("--capture-panics", a->capture_panics,
+               "also save panics: reserve crashkernel= and load a capture kernel at every boot");
   sub.add_option("--root", a->root, "configure the system below DIR (default /)")->type_name("DIR");
   add_kernel_option(sub, a->kernel);
   sub.callback([a, &action] { action = [a] { return run_setup(*a); }; });

@@ -126,6 +126,46 @@ Result<void> decide_mode(const SystemFacts& sf, SetupPlan& plan) {
   return {};
 }
 
+Result<void> decide_capture(const SystemFacts& sf, const io::RootFs& fs, SetupPlan& plan) {
+  plan.crashkernel.clear();
+  if (!plan.capture_panics) return {};
+  const CrashKernelFacts& c = sf.crash;
+  if (c.kdump_tools)
+    return make_error(Errc::kConflict,
+                      "kdump-tools is enabled (USE_KDUMP=1 in /etc/default/kdump-tools): it "
+                      "loads its own crash kernel into the one kexec crash slot; disable it "
+                      "or leave out --capture-panics");
+  if (c.loaded.value_or(false) && !c.ours)
+    return make_error(Errc::kConflict,
+                      "a crash kernel is loaded already, not by pstore-blk "
+                      "(/sys/kernel/kexec_crash_loaded is 1): the kexec crash slot is taken");
+  if (!c.kexec_file || !c.crash_dump)
+    return make_error(
+        Errc::kUnsupported,
+        "a capture kernel needs CONFIG_KEXEC_FILE=y and CONFIG_CRASH_DUMP=y; " +
+            (sf.config_source.empty()
+                 ? std::string("no kernel config found")
+                 : sf.config_source + " has KEXEC_FILE " + (c.kexec_file ? "y" : "n") +
+                       ", CRASH_DUMP " + (c.crash_dump ? "y" : "n")));
+  if (!fs.exists("/bin/busybox") && !fs.exists("/usr/bin/busybox"))
+    return make_error(Errc::kUnsupported,
+                      "the capture initramfs needs a static busybox: install busybox-static");
+  if (c.mem_total_kib && c.mem_total_kib * 1024 < 4 * kCrashKernelBytes)
+    return make_error(Errc::kUnsupported, "this machine has " +
+                                              std::to_string(c.mem_total_kib >> 10) +
+                                              " MiB of memory; reserving " + kCrashKernelSize +
+                                              " for a capture kernel needs at least 4 times that");
+  // An existing reservation (crashkernel= already on the command line) is
+  // used as it is.
+  if (c.crashkernel.empty() || c.ours) plan.crashkernel = kCrashKernelSize;
+  return {};
+}
+
+bool captures_panics(const State& s) {
+  return std::any_of(s.files.begin(), s.files.end(),
+                     [](const StateFile& f) { return f.path == kCaptureUnitPath; });
+}
+
 bool ConfigPlan::changes() const {
   return std::any_of(files.begin(), files.end(), [](const FileChange& f) { return f.changed(); });
 }
@@ -139,6 +179,10 @@ ConfigPlan plan_config(const SystemFacts& sf, const SetupPlan& plan, const io::R
     add(kModprobePath, render_modprobe_conf(plan));
   if (plan.mode == Mode::kModule) add(kModulesLoadPath, render_modules_load(plan));
   if (sf.systemd_pstore) add(kPstoreDropinPath, render_pstore_dropin(plan));
+  if (plan.capture_panics) {
+    add(kCaptureUnitPath, render_capture_unit(plan));
+    add(kCaptureWantsPath, render_capture_wants(plan));
+  }
 
   const std::string frag = render_cmdline_fragment(plan);
   if (!frag.empty()) {

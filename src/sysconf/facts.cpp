@@ -430,6 +430,17 @@ void probe_crash_kernel(const io::RootFs& fs, SystemFacts& sf) {
   std::istringstream words(sf.cmdline);
   for (std::string w; words >> w;)
     if (w.rfind("crashkernel=", 0) == 0) c.crashkernel = w;
+  if (auto mi = fs.read("/proc/meminfo")) {
+    std::istringstream in(*mi);
+    for (std::string key; in >> key;) {
+      std::uint64_t v = 0;
+      if (key == "MemTotal:" && in >> v) {
+        c.mem_total_kib = v;
+        break;
+      }
+      in.ignore(1 << 12, '\n');
+    }
+  }
   if (auto t = fs.read("/etc/default/kdump-tools")) {
     const auto v = shell_value(*t, "USE_KDUMP");
     c.kdump_tools = v && (*v == "1" || *v == "true" || *v == "yes");

@@ -100,6 +100,7 @@ std::string render_cmdline_fragment(const SetupPlan& p) {
     add_sizes(o, p, "pstore_blk.");
   }
   if (p.backend_on_cmdline) o << " pstore.backend=pstore_blk";
+  if (!p.crashkernel.empty()) o << " crashkernel=" << p.crashkernel;
   std::string s = o.str();
   if (!s.empty() && s.front() == ' ') s.erase(0, 1);
   return s;
@@ -148,7 +149,8 @@ std::string render_kernel_cmdline(const SetupPlan& p, const std::string& existin
   std::string w, out;
   while (in >> w) {
     if (w.rfind("pstore_blk.", 0) == 0 || w.rfind("pstore.backend=", 0) == 0 ||
-        w.rfind("BOOT_IMAGE=", 0) == 0 || w.rfind("initrd=", 0) == 0)
+        w.rfind("BOOT_IMAGE=", 0) == 0 || w.rfind("initrd=", 0) == 0 ||
+        (!p.crashkernel.empty() && w.rfind("crashkernel=", 0) == 0))
       continue;
     out += (out.empty() ? "" : " ") + w;
   }
@@ -165,6 +167,29 @@ std::string render_pstore_dropin(const SetupPlan& p) {
                 "# loads it; without this ordering systemd-pstore may run first and miss\n"
                 "# the records of the last crash until the next boot.") +
          "[Unit]\nAfter=systemd-modules-load.service\n";
+}
+
+std::string render_capture_unit(const SetupPlan& p) {
+  return header(p,
+                "Loads the capture kernel into the memory crashkernel= reserves. After a\n"
+                "# panic it boots, writes the panicked kernel's log into the pstore\n"
+                "# partition as the kernel's own record would be, and reboots. The unit\n"
+                "# fails (and the boot is degraded) when the kernel refuses the load.") +
+         "[Unit]\n"
+         "Description=pstore-blk capture kernel (saves panics into the pstore partition)\n"
+         "Documentation=man:pstore-blk(8)\n"
+         "After=local-fs.target systemd-udev-settle.service\n"
+         "\n"
+         "[Service]\n"
+         "Type=oneshot\n"
+         "RemainAfterExit=yes\n"
+         "ExecStart=/usr/sbin/pstore-blk capture-load " +
+         p.by_partuuid() + "\n";
+}
+
+std::string render_capture_wants(const SetupPlan& p) {
+  return header(p, "Every boot loads pstore-blk's capture kernel (pstore-blk-capture.service).") +
+         "[Unit]\nWants=pstore-blk-capture.service\n";
 }
 
 }  // namespace psb::sysconf

@@ -183,10 +183,12 @@ bool SetupTransaction::nothing_to_do() const {
   return !partition.create && !partition.wipe && !files.changes() && backups.empty() && !resumes;
 }
 
-Result<SetupPlan> plan_parameters(const SetupRequest& req, const SystemFacts& sf) {
+Result<SetupPlan> plan_parameters(const SetupRequest& req, const SystemFacts& sf,
+                                  const io::RootFs& root) {
   SetupPlan p = req.params;
   p.device = req.device;
   if (auto r = decide_mode(sf, p); !r) return r.error();
+  if (auto r = decide_capture(sf, root, p); !r) return r.error();
   const long need_kib =
       p.kmsg_kib + p.pmsg_kib.value_or(0) + p.console_kib.value_or(0) + p.ftrace_kib.value_or(0);
   if (req.size < static_cast<std::uint64_t>(need_kib) * 1024)

@@ -23,6 +23,14 @@ inline constexpr const char* kGrubDropinPath = "/etc/default/grub.d/pstore-blk.c
 inline constexpr const char* kKernelCmdlinePath = "/etc/kernel/cmdline";
 inline constexpr const char* kPstoreDropinPath =
     "/etc/systemd/system/systemd-pstore.service.d/pstore-blk.conf";
+inline constexpr const char* kCaptureUnitPath = "/etc/systemd/system/pstore-blk-capture.service";
+inline constexpr const char* kCaptureWantsPath =
+    "/etc/systemd/system/multi-user.target.d/pstore-blk-capture.conf";
+/// The crash kernel reservation setup asks for: the smallest that worked
+/// under QEMU was 88M (6.1) and 72M (6.12); 128M leaves margin (and is
+/// kdump-tools' default).
+inline constexpr const char* kCrashKernelSize = "128M";
+inline constexpr std::uint64_t kCrashKernelBytes = 128ull << 20;
 
 inline constexpr const char* kStateDir = "/var/lib/pstore-blk";
 
@@ -68,6 +76,17 @@ Result<std::optional<State>> load_state(const io::RootFs& fs);
 /// Fills mode, best_effort and the rival-backend fields of `plan` from the
 /// facts. Errors: kUnsupported when the kernel has no usable pstore_blk.
 Result<void> decide_mode(const SystemFacts& sf, SetupPlan& plan);
+
+/// With plan.capture_panics: checks that a capture kernel can work here and
+/// fills plan.crashkernel. Refusals (kConflict): kdump-tools is enabled or
+/// another crash kernel is loaded (one kexec crash slot); (kUnsupported): the
+/// kernel lacks CONFIG_KEXEC_FILE or CONFIG_CRASH_DUMP, no static busybox
+/// (busybox-static) for the capture initramfs, less than 4 x the
+/// reservation of memory.
+Result<void> decide_capture(const SystemFacts& sf, const io::RootFs& fs, SetupPlan& plan);
+
+/// The state records a setup with --capture-panics (it wrote the unit).
+bool captures_panics(const State& s);
 
 struct FileChange {
   std::string path;

@@ -81,8 +81,9 @@ struct CrashKernelFacts {
   bool crash_dump = false;  ///< CONFIG_CRASH_DUMP=y: a capture kernel gets /proc/vmcore
   /// /sys/kernel/kexec_crash_loaded: nullopt when not readable (no kexec).
   std::optional<bool> loaded;
-  std::uint64_t reserved = 0;  ///< /sys/kernel/kexec_crash_size, bytes (crashkernel=)
-  std::string crashkernel;     ///< the crashkernel= word of /proc/cmdline, or ""
+  std::uint64_t reserved = 0;       ///< /sys/kernel/kexec_crash_size, bytes (crashkernel=)
+  std::string crashkernel;          ///< the crashkernel= word of /proc/cmdline, or ""
+  std::uint64_t mem_total_kib = 0;  ///< MemTotal of /proc/meminfo; 0 unknown
   /// kdump-tools will load its own crash kernel (USE_KDUMP=1 in
   /// /etc/default/kdump-tools).
   bool kdump_tools = false;

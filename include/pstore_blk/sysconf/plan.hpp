@@ -27,6 +27,11 @@ struct SetupPlan {
   bool backend_on_cmdline = false;
   /// What the user gives up when a rival backend is switched off, for comments.
   std::string rival_note;
+  /// --capture-panics: a capture kernel saves panics (capture-load at boot).
+  bool capture_panics = false;
+  /// crashkernel= value setup adds ("128M"); "" when the command line
+  /// already reserves crash kernel memory or capture is off.
+  std::string crashkernel;
 
   /// /dev/disk/by-partuuid/<uuid>: the path form a module's blkdev needs.
   std::string by_partuuid() const { return "/dev/disk/by-partuuid/" + partuuid; }
@@ -55,5 +60,11 @@ std::string render_grub_dropin(const SetupPlan& plan);
 std::string render_kernel_cmdline(const SetupPlan& plan, const std::string& existing);
 /// /etc/systemd/system/systemd-pstore.service.d/pstore-blk.conf
 std::string render_pstore_dropin(const SetupPlan& plan);
+/// /etc/systemd/system/pstore-blk-capture.service: loads the capture kernel
+/// at boot (`pstore-blk capture-load`), failing the unit when it cannot.
+std::string render_capture_unit(const SetupPlan& plan);
+/// /etc/systemd/system/multi-user.target.d/pstore-blk-capture.conf: makes
+/// the boot want the unit (a plain file, so undo only removes it).
+std::string render_capture_wants(const SetupPlan& plan);
 
 }  // namespace psb::sysconf

@@ -77,9 +77,13 @@ struct NowStep {
 };
 
 /// Checks the zone sizes against --size and fills mode, best_effort and the
-/// rival-backend fields (decide_mode). Errors: kUnsupported (no usable
-/// pstore_blk), kInvalidArgument (zones larger than the partition).
-Result<SetupPlan> plan_parameters(const SetupRequest& req, const SystemFacts& sf);
+/// rival-backend fields (decide_mode) and, with --capture-panics, the crash
+/// kernel reservation (decide_capture, which reads `root`). Errors:
+/// kUnsupported (no usable pstore_blk, no capture kernel possible),
+/// kConflict (the kexec crash slot is taken), kInvalidArgument (zones larger
+/// than the partition).
+Result<SetupPlan> plan_parameters(const SetupRequest& req, const SystemFacts& sf,
+                                  const io::RootFs& root);
 
 /// Every step of one setup, decided before anything changes.
 struct SetupTransaction {

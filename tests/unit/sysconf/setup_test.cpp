@@ -35,6 +35,7 @@ std::string slurp(const std::string& path) {
 // A system tree and a disk image in a scratch directory.
 struct Machine {
   std::string dir, root, disk;
+  bool capture = false;  // setup --capture-panics
   explicit Machine(const std::string& tree) {
     char tmpl[] = "/tmp/psb-setup-XXXXXX";
     REQUIRE(mkdtemp(tmpl));
@@ -74,7 +75,8 @@ struct Machine {
     SetupRequest req;
     req.device = disk;
     req.force = force;
-    auto params = plan_parameters(req, sf);
+    req.params.capture_panics = capture;
+    auto params = plan_parameters(req, sf, r);
     if (!params) return params.error();
     auto dev = probe_device(RootFs("/"), disk, std::nullopt, params->kmsg_kib);
     if (!dev) return dev.error();
@@ -199,7 +201,7 @@ TEST_CASE("built-in pstore_blk: kernel command line file, --now is skipped", "[s
   SetupRequest req;
   req.device = m.disk;
   req.now = true;
-  auto params = plan_parameters(req, sf);
+  auto params = plan_parameters(req, sf, m.fs());
   REQUIRE(params);
   CHECK(params->mode == Mode::kBuiltin);
   auto dev = probe_device(RootFs("/"), m.disk, std::nullopt, 64);
@@ -300,7 +302,7 @@ TEST_CASE("a boot-loader command failing: files stay, re-run retries, undo resto
   sf.pstore_blk.build = Build::kBuiltin;
   SetupRequest req;
   req.device = m.disk;
-  auto params = plan_parameters(req, sf);
+  auto params = plan_parameters(req, sf, m.fs());
   REQUIRE(params);
   auto dev = probe_device(RootFs("/"), m.disk, std::nullopt, 64);
   REQUIRE(dev);
@@ -370,4 +372,98 @@ TEST_CASE("undo says what the running kernel keeps until the next boot", "[sysco
   CHECK(live->still_live[0].find("pstore_blk stays attached to /dev/disk/by-partuuid/") == 0);
   CHECK(live->still_live[0].find("`rmmod pstore_blk` detaches it now") != std::string::npos);
   CHECK(live->still_live[1].find("efi_pstore stays unloaded until the next boot") == 0);
+}
+
+namespace {
+
+// capture-kernel-loaded before anything was loaded: a Debian 13 machine with
+// kexec support, 2 GiB, busybox-static, no crashkernel= yet.
+void unloaded_crash_slot(Machine& m) {
+  fs::remove(m.root + kCaptureMarker);
+  std::ofstream(m.root + "/sys/kernel/kexec_crash_loaded") << "0\n";
+  std::ofstream(m.root + "/sys/kernel/kexec_crash_size") << "0\n";
+  std::ofstream(m.root + "/proc/cmdline")
+      << "BOOT_IMAGE=/boot/vmlinuz root=/dev/nvme0n1p2 ro quiet\n";
+  std::ofstream(m.root + "/proc/meminfo") << "MemTotal:        2027640 kB\nMemFree: 1 kB\n";
+  fs::create_directories(m.root + "/usr/bin");
+  std::ofstream(m.root + "/usr/bin/busybox") << "ELF";
+}
+
+}  // namespace
+
+TEST_CASE("setup --capture-panics: crashkernel=, the boot unit, and undo takes them back",
+          "[sysconf][setup][capture]") {
+  Machine m("capture-kernel-loaded");
+  unloaded_crash_slot(m);
+  m.capture = true;
+  const auto tree0 = m.tree();
+  auto tx = m.plan();
+  REQUIRE(tx);
+  CHECK(tx->config.crashkernel == "128M");
+  CHECK(tx->state.cmdline.find("crashkernel=128M") != std::string::npos);
+  std::map<std::string, std::string> files;
+  for (const auto& f : tx->files.files) files[f.path] = f.content;
+  REQUIRE(files.count(kCaptureUnitPath));
+  REQUIRE(files.count(kCaptureWantsPath));
+  CHECK(files[kCaptureUnitPath].find("ExecStart=/usr/sbin/pstore-blk capture-load "
+                                     "/dev/disk/by-partuuid/" +
+                                     tx->config.partuuid + "\n") != std::string::npos);
+  CHECK(files[kCaptureWantsPath].find("Wants=pstore-blk-capture.service") != std::string::npos);
+  REQUIRE(files.count(kGrubDropinPath));
+  CHECK(files[kGrubDropinPath].find("crashkernel=128M") != std::string::npos);
+
+  REQUIRE(setup(m, std::nullopt));
+  auto st = m.state();
+  REQUIRE(st);
+  CHECK(captures_panics(*st));
+  CHECK(slurp(m.root + kCaptureUnitPath) == files[kCaptureUnitPath]);
+  // A re-run finds nothing to change.
+  auto again = m.plan();
+  REQUIRE(again);
+  CHECK(again->nothing_to_do());
+  REQUIRE(undo(m, true));
+  CHECK(m.tree() == tree0);
+}
+
+TEST_CASE("setup --capture-panics refuses where a capture kernel cannot work",
+          "[sysconf][setup][capture]") {
+  auto refused = [](Machine& m, const std::string& why) {
+    m.capture = true;
+    auto tx = m.plan();
+    REQUIRE_FALSE(tx);
+    CAPTURE(tx.error().message());
+    CHECK(tx.error().message().find(why) != std::string::npos);
+  };
+  {
+    Machine m("kdump-loaded");
+    refused(m, "kdump-tools is enabled");
+  }
+  {
+    Machine m("kdump-loaded");
+    fs::remove(m.root + "/etc/default/kdump-tools");
+    refused(m, "a crash kernel is loaded already, not by pstore-blk");
+  }
+  {
+    Machine m("debian-6.12-efi-pstore");  // its config excerpt has no KEXEC lines
+    refused(m, "needs CONFIG_KEXEC_FILE=y and CONFIG_CRASH_DUMP=y");
+  }
+  {
+    Machine m("capture-kernel-loaded");
+    unloaded_crash_slot(m);
+    fs::remove(m.root + "/usr/bin/busybox");
+    refused(m, "install busybox-static");
+  }
+  {
+    Machine m("capture-kernel-loaded");
+    unloaded_crash_slot(m);
+    std::ofstream(m.root + "/proc/meminfo") << "MemTotal:         393216 kB\n";
+    refused(m, "384 MiB of memory");
+  }
+  {
+    // Without the flag none of this is looked at.
+    Machine m("kdump-loaded");
+    auto tx = m.plan();
+    REQUIRE(tx);
+    CHECK(tx->config.crashkernel.empty());
+  }
 }
