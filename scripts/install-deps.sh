@@ -14,6 +14,7 @@ build_pkgs=(
   libblkid-dev libfdisk-dev     # partition tables, signatures (device layer)
   zlib1g-dev                    # raw-deflate records (format layer)
   libdeflate-dev                # whole-record inflate, about twice zlib's speed (format layer)
+  liblzma-dev                   # capture-load: .ko.xz kernel modules into the capture initramfs (sysconf layer)
   libcli11-dev                  # command line (cli layer)
   nlohmann-json3-dev            # --json output
   libfmt-dev                    # text formatting (cli layer)
