@@ -36,7 +36,10 @@ void print_initramfs(const sysconf::CaptureInitramfs& img, bool verbose) {
   fmt::print("cmdline:     {}\n", img.cmdline);
   fmt::print("device:      /dev/{}\n", img.kname);
   std::string mods;
-  for (const auto& m : img.modules) mods += (mods.empty() ? "" : " ") + sysconf::module_name(m);
+  for (const auto& m : img.modules) {  // /lib/modules/psb/NN-name.ko
+    const std::string base = m.substr(m.rfind('/') + 1);
+    mods += (mods.empty() ? "" : " ") + sysconf::module_name(base.substr(base.find('-') + 1));
+  }
   fmt::print("modules:     {}\n", mods.empty() ? "(none: the drivers are built in)" : mods);
   fmt::print("initramfs:   {} ({} uncompressed, {} files)\n", kib(img.archive.size()),
              kib(img.uncompressed), img.members.size());
@@ -88,7 +91,7 @@ void attach_capture_load(CLI::App& sub, std::function<int()>& action) {
   sub.add_flag("--dry-run", a->dry_run,
                "build the initramfs and show the command line, load nothing");
   sub.add_flag("-v,--verbose", a->verbose, "list the initramfs members");
-  action = [a] { return run_capture_load(*a); };
+  sub.callback([a, &action] { action = [a] { return run_capture_load(*a); }; });
 }
 
 }  // namespace psb::cli
