@@ -23,7 +23,6 @@ build_pkgs=(
 )
 test_pkgs=(
   catch2                        # unit tests (v2 on Debian 12, v3 on Debian 13)
-  liblzma-dev                   # unit tests read the xz-compressed fixtures
   python3                       # tests check --json output
   clang libclang-rt-dev         # libFuzzer targets (tests/fuzz, scripts/fuzz.sh)
   time                          # tests measure peak memory (/usr/bin/time)
