@@ -14,6 +14,7 @@ build_pkgs=(
   libblkid-dev libfdisk-dev     # partition tables, signatures (device layer)
   zlib1g-dev                    # raw-deflate records (format layer)
   libdeflate-dev                # whole-record inflate, about twice zlib's speed (format layer)
+  liblzma-dev                   # capture-load: .ko.xz kernel modules into the capture initramfs (sysconf layer)
   libcli11-dev                  # command line (cli layer)
   nlohmann-json3-dev            # --json output
   libfmt-dev                    # text formatting (cli layer)
@@ -22,7 +23,6 @@ build_pkgs=(
 )
 test_pkgs=(
   catch2                        # unit tests (v2 on Debian 12, v3 on Debian 13)
-  liblzma-dev                   # unit tests read the xz-compressed fixtures
   python3                       # tests check --json output
   clang libclang-rt-dev         # libFuzzer targets (tests/fuzz, scripts/fuzz.sh)
   time                          # tests measure peak memory (/usr/bin/time)

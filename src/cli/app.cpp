@@ -40,6 +40,8 @@ const Command kCommands[] = {
     {"undo", "remove what setup wrote and restore what it replaced", attach_undo},
     {"capture-panic", "write a panic record into the pstore partition (capture kernel)",
      attach_capture_panic},
+    {"capture-load", "load a capture kernel that saves panics into the pstore partition",
+     attach_capture_load},
 };
 
 class UtilLinuxFormatter : public CLI::Formatter {

@@ -303,7 +303,7 @@ void attach_capture_panic(CLI::App& sub, std::function<int()>& action) {
   sub.add_flag("--allow-empty", a->allow_empty,
                "write into a partition that holds no record yet (needs --kmsg-size)");
   sub.add_flag("--dry-run", a->dry_run, "say what would be written, write nothing");
-  action = [a] { return run_capture(*a); };
+  sub.callback([a, &action] { action = [a] { return run_capture(*a); }; });
 }
 
 }  // namespace psb::cli

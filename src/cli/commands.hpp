@@ -19,6 +19,7 @@ void attach_status(CLI::App& sub, std::function<int()>& action);
 void attach_undo(CLI::App& sub, std::function<int()>& action);
 void attach_summary(CLI::App& sub, std::function<int()>& action);
 void attach_capture_panic(CLI::App& sub, std::function<int()>& action);
+void attach_capture_load(CLI::App& sub, std::function<int()>& action);
 
 /// Option checks that name the option, the value and what is valid
 /// ("--abi: unknown ABI 'vax'; valid: x86_64, i386, ..."). Returns `opt`.

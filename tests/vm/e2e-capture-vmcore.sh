@@ -5,14 +5,16 @@
 #
 # 1. Boot Debian's stock kernel with crashkernel= on the kernel-written
 #    fixture disk oops-gpt (pstore_blk loaded as usual). The guest loads the
-#    same kernel as capture kernel with kexec_file_load(KEXEC_FILE_ON_CRASH)
-#    (tests/vm/kexec-crash-load.c, built static here) and panics with
-#    sysrq-c. Nothing reaches the disk from the panicking kernel: no block
-#    driver has panic_write.
-# 2. The capture kernel boots from a small busybox initramfs (virtio modules,
-#    the pstore-blk binary) and runs
+#    same kernel as capture kernel with
+#        pstore-blk capture-load /dev/vda2 --kernel /boot/vmlinuz
+#    (tests/vm/capture-phases.sh), which builds the capture initramfs from
+#    the guest and calls kexec_file_load(KEXEC_FILE_ON_CRASH), and panics
+#    with sysrq-c. Nothing reaches the disk from the panicking kernel: no
+#    block driver has panic_write.
+# 2. The capture kernel boots from capture-load's busybox initramfs (virtio
+#    modules, the pstore-blk binary) whose /init runs
 #        pstore-blk capture-panic /dev/vda2 --vmcore /proc/vmcore
-#    (tests/vm/capture-phases.sh), then powers off.
+#    and reboots (QEMU -no-reboot: exits).
 # 3. A read boot exports /sys/fs/pstore. The kernel must list the panic as
 #    dmesg-pstore_blk-2 ("Panic#1 Part1", the panic message, the newest lines
 #    of the crashed kernel's console) with the panic time (CRASHTIME from
@@ -43,7 +45,7 @@ bin=$1
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 fixture=$PSB_REPO_DIR/fixtures/kernel/6.1.0-56-amd64-oops-gpt
 
-psb_need_cmds "$PSB_QEMU" timeout cpio gzip tar xz modprobe depmod cmp stat python3 gcc strip
+psb_need_cmds "$PSB_QEMU" timeout cpio gzip tar xz modprobe depmod cmp stat python3 strip
 
 psb_make_workdir "e2e-capture-vmcore"
 
@@ -72,41 +74,31 @@ mkdir -p "$work"
 disk=$work/disk.img
 xz -dc "$fixture/image.bin.xz" >"$disk"
 
-# The capture kernel's initramfs: virtio modules only (a pstore_blk there
-# would hold the partition), the stripped pstore-blk and its libraries.
-gcc -static -O2 -o "$work/kexec-crash-load" "$PSB_VM_DIR/kexec-crash-load.c"
+# The crashing boot carries the kernel at /boot/vmlinuz, the stripped
+# pstore-blk with its libraries and a /lib/modules/KREL tree with the virtio
+# modules (as Debian ships them: .ko on 6.1, .ko.xz on 6.12); `pstore-blk
+# capture-load` builds the capture initramfs from that and loads it.
 strip -o "$work/pstore-blk" "$bin"
-virtio_kos=()
-while read -r m; do
-    virtio_kos+=("$PSB_STOCK_MODDIR/$m")
-done < <(psb_module_chain "$PSB_STOCK_MODDIR" "$PSB_STOCK_KREL" virtio_pci virtio_blk)
-cap=$work/capture-overlay
-psb_overlay_init "$cap"
-cp "$PSB_VM_DIR/capture-phases.sh" "$cap/etc/psb/phases.sh"
-psb_overlay_add_bin "$cap" "$work/pstore-blk" /usr/sbin/pstore-blk
-printf 'PSB_PHASE=capture\nPSB_BLKDEV=%s\nPSB_BLK_PARAMS=\nPSB_EVENTS=\nPSB_ERASE=\nPSB_KERNEL_MODULES=1\n' \
-    "$PSB_BLKDEV" >"$work/capture.job"
-PSB_INITRAMFS_OVERLAY=$cap psb_build_initramfs "$work/capture.cpio.gz" "$PSB_VM_DIR/guest-init.sh" \
-    "$work/capture.job" "${virtio_kos[@]}"
-
-# The crashing boot: its initramfs also carries the capture kernel and initrd.
 arm=$work/arm-overlay
 psb_overlay_init "$arm"
 cp "$PSB_VM_DIR/capture-phases.sh" "$arm/etc/psb/phases.sh"
-mkdir -p "$arm/boot" "$arm/usr/bin"
-cp "$work/kexec-crash-load" "$arm/usr/bin/"
+mkdir -p "$arm/boot"
 cp "$PSB_KERNEL_IMAGE" "$arm/boot/vmlinuz"
-cp "$work/capture.cpio.gz" "$arm/boot/capture.cpio.gz"
+psb_overlay_add_bin "$arm" "$work/pstore-blk" /usr/sbin/pstore-blk
+psb_overlay_add_modules "$arm" "$PSB_STOCK_MODDIR" "$PSB_STOCK_KREL" virtio_pci virtio_blk
 PSB_CMDLINE="crashkernel=${PSB_CRASHKERNEL:-192M}"
-PSB_INITRAMFS_OVERLAY=$arm PSB_QEMU_MEM=1024 psb_boot_phase arm "$disk" "$work"
+# Done when the capture kernel's /init (capture-load's) has written the record.
+PSB_DONE_MARKER='pstore-blk capture: panic record written at' PSB_INITRAMFS_OVERLAY=$arm PSB_QEMU_MEM=1024 \
+    psb_boot_phase arm "$disk" "$work"
 PSB_CMDLINE=""
 serial=$work/arm/serial.log
 grep -aq 'Kernel panic - not syncing' "$serial" || fail "the guest did not panic (log: $serial)"
-grep -aq 'wrote Panic record' "$work/arm/export/capture.out" \
-    || fail "capture-panic wrote nothing: $(cat "$work/arm/export/capture.out")"
-cat "$work/arm/export/capture.out" >&2
+grep -aq 'capture kernel loaded' "$work/arm/export/capture-load.out" \
+    || fail "capture-load did not load: $(cat "$work/arm/export/capture-load.out")"
+cat "$work/arm/export/capture-load.out" >&2
+grep -aq 'wrote Panic record' "$serial" || fail "capture-panic wrote nothing (log: $serial)"
 t0=$(grep -a 'PANIC-AT' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)
-t1=$(grep -a 'CAPTURED-AT' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)
+t1=$(grep -a 'pstore-blk capture: panic record written at' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)
 
 cp --sparse=always "$disk" "$work/snapshot.img"
 psb_boot_phase read "$disk" "$work"

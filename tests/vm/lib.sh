@@ -312,9 +312,11 @@ psb_qemu_run() {
         cat "$log.qemu" >&2 || true
         psb_die "QEMU failed with exit code $rc (serial log: $log)"
     fi
-    if ! grep -q 'PSB-DONE' "$log"; then
+    # PSB_DONE_MARKER: what the guest prints when its job is done, when that
+    # is not guest-init.sh's PSB-DONE (a capture kernel's /init).
+    if ! grep -qF "${PSB_DONE_MARKER:-PSB-DONE}" "$log"; then
         tail -n 40 "$log" >&2 || true
-        psb_die "guest did not finish its job (no PSB-DONE marker; serial log: $log)"
+        psb_die "guest did not finish its job (no ${PSB_DONE_MARKER:-PSB-DONE} marker; serial log: $log)"
     fi
     PSB_LAST_GUEST_FAIL=""
     if grep -q 'PSB-FAIL' "$log"; then

@@ -1,0 +1,172 @@
+// capture-load's pure renderers, part 2: the /init script, the capture
+// kernel's command line, ELF checks and /proc/self/maps.
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+#include "pstore_blk/sysconf/capture_load.hpp"
+
+namespace psb::sysconf {
+
+namespace {
+
+// Single quotes for sh: paths from sysfs and modules.dep are plain, but a
+// quote costs nothing.
+std::string sh_quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
+  return out;
+}
+
+}  // namespace
+
+std::string render_init_script(const InitScriptParams& p) {
+  const std::string dev = sh_quote(p.device);
+  std::ostringstream s;
+  s << "#!/bin/sh\n"
+       "# pstore-blk capture initramfs (capture-load): store the crashed kernel's\n"
+       "# log from /proc/vmcore as a panic record on "
+    << p.device
+    << ", then reboot.\n"
+       "bb=/bin/busybox\n"
+       "export PATH=/bin\n";
+  if (!p.lib_dirs.empty())
+    s << "export LD_LIBRARY_PATH=" << sh_quote(join(p.lib_dirs, ":")) << "\n";
+  s << "$bb mount -t proc proc /proc\n"
+       "$bb mount -t sysfs sysfs /sys\n"
+       "$bb mount -t devtmpfs devtmpfs /dev\n"
+       "exec </dev/console >/dev/console 2>&1\n"
+       "say() { echo \"pstore-blk capture: $*\"; }\n"
+       "# Whatever happens below, the machine reboots.\n"
+       "(\"$bb\" sleep "
+    << p.watchdog_seconds << "; say 'watchdog: rebooting'; \"$bb\" reboot -f) &\n";
+  for (const auto& m : p.modules)
+    s << "$bb insmod " << sh_quote(m) << " || say 'insmod " << m << " failed'\n";
+  s << "i=0\n"
+       "while [ ! -b "
+    << dev << " ] && [ $i -lt " << p.device_wait_seconds
+    << " ]; do $bb sleep 1; i=$((i + 1)); done\n"
+       "if [ ! -e /proc/vmcore ]; then\n"
+       "  say 'no /proc/vmcore: not booted as a capture kernel'\n"
+       "elif [ ! -b "
+    << dev << " ]; then\n  say 'no block device " << p.device << " after " << p.device_wait_seconds
+    << " s'\n"
+       "elif "
+    << p.binary << " capture-panic " << dev
+    << " --vmcore /proc/vmcore; then\n"
+       "  say \"panic record written at $($bb date +%s)\"\n"
+       "else\n"
+       "  say 'capture-panic failed'\n"
+       "fi\n"
+       "$bb sync\n"
+       "$bb reboot -f\n"
+       "$bb sleep 30\n";
+  return s.str();
+}
+
+std::string build_capture_cmdline(std::string_view proc_cmdline,
+                                  const std::vector<std::string>& extra) {
+  std::vector<std::string> words;
+  std::istringstream in{std::string(proc_cmdline)};
+  std::string w;
+  while (in >> w)
+    if (w.rfind("console=", 0) == 0) words.push_back(w);
+  for (const char* c : {"reset_devices", "nr_cpus=1", "irqpoll", "nousb", "panic=10"})
+    words.emplace_back(c);
+  for (const auto& e : extra) {
+    std::istringstream ein(e);
+    while (ein >> w) words.push_back(w);
+  }
+  return join(words, " ");
+}
+
+namespace {
+
+struct ElfView {
+  std::span<const std::byte> b;
+  bool is64 = true;
+  std::uint64_t get(std::size_t off, std::size_t n) const {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      v |= static_cast<std::uint64_t>(std::to_integer<unsigned>(b[off + i])) << (8 * i);
+    return v;
+  }
+  bool has(std::uint64_t off, std::uint64_t n) const {
+    return off <= b.size() && n <= b.size() - off;
+  }
+};
+
+Result<ElfView> elf_view(std::span<const std::byte> b) {
+  static const unsigned char kMagic[4] = {0x7f, 'E', 'L', 'F'};
+  if (b.size() < 52 || std::memcmp(b.data(), kMagic, 4) != 0)
+    return make_error(Errc::kFormat, "not an ELF file");
+  const unsigned cls = std::to_integer<unsigned>(b[4]), data = std::to_integer<unsigned>(b[5]);
+  if ((cls != 1 && cls != 2) || data != 1)
+    return make_error(Errc::kUnsupported, "not a little-endian 32- or 64-bit ELF file");
+  ElfView v{b, cls == 2};
+  if (v.is64 && b.size() < 64) return make_error(Errc::kFormat, "truncated ELF header");
+  return v;
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> elf_interpreter(std::span<const std::byte> elf) {
+  auto v = elf_view(elf);
+  if (!v) return v.error();
+  const bool w = v->is64;
+  const std::uint64_t phoff = v->get(w ? 32 : 28, w ? 8 : 4);
+  const std::uint64_t phentsize = v->get(w ? 54 : 42, 2), phnum = v->get(w ? 56 : 44, 2);
+  for (std::uint64_t i = 0; i < phnum; ++i) {
+    const std::uint64_t ph = phoff + i * phentsize;
+    if (!v->has(ph, w ? 56 : 32)) return make_error(Errc::kFormat, "truncated program headers");
+    if (v->get(ph, 4) != 3) continue;  // PT_INTERP
+    const std::uint64_t off = v->get(ph + (w ? 8 : 4), w ? 8 : 4);
+    const std::uint64_t size = v->get(ph + (w ? 32 : 16), w ? 8 : 4);
+    if (!v->has(off, size)) return make_error(Errc::kFormat, "PT_INTERP out of the file");
+    std::string s(reinterpret_cast<const char*>(elf.data()) + off, size);
+    s.erase(std::find(s.begin(), s.end(), '\0'), s.end());
+    return std::optional<std::string>(s);
+  }
+  return std::optional<std::string>();
+}
+
+bool is_elf_shared_object(std::string_view head) {
+  auto v = elf_view(std::as_bytes(std::span(head.data(), head.size())));
+  return v && v->get(16, 2) == 3;  // ET_DYN
+}
+
+Result<void> check_static_busybox(const std::string& path,
+                                  const std::optional<std::string>& bytes) {
+  const std::string pkg = " (install the Debian package busybox-static)";
+  if (!bytes) return make_error(Errc::kNotFound, "no busybox at " + path + pkg);
+  auto interp = elf_interpreter(*bytes);
+  if (!interp) return make_error(Errc::kUnsupported, path + ": " + interp.error().what + pkg);
+  if (*interp)
+    return make_error(Errc::kUnsupported, path + " is dynamically linked (interpreter " + **interp +
+                                              "); the capture initramfs needs a static one" + pkg);
+  return {};
+}
+
+std::vector<std::string> mapped_files(std::string_view maps) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  std::istringstream in{std::string(maps)};
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto slash = line.find(" /");
+    if (slash == std::string::npos) continue;
+    std::string path = line.substr(slash + 1);
+    if (path.size() > 10 && path.compare(path.size() - 10, 10, " (deleted)") == 0) continue;
+    if (seen.insert(path).second) out.push_back(path);
+  }
+  return out;
+}
+
+}  // namespace psb::sysconf
