@@ -66,6 +66,11 @@ int run_capture_load(const LoadArgs& a) {
   sysconf::RealKexecLoader loader;
   auto st = sysconf::load_capture_kernel(root, loader, *img);
   if (!st) return report(st.error());
+  // The marker check and status trust: this boot's crash kernel is ours.
+  io::AtomicWrite w;
+  w.make_parents = true;
+  if (auto ok = io::write_atomic(root.host_path(sysconf::kCaptureMarker), a.device + "\n", w); !ok)
+    return report(ok.error());
   fmt::print(
       "capture kernel loaded: /sys/kernel/kexec_crash_loaded is 1; reservation {} "
       "(crashkernel=), initramfs {}\n",

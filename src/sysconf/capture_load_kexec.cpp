@@ -110,28 +110,30 @@ Result<void> RealKexecLoader::load_crash(const std::string& kernel_path, std::st
   return {};
 }
 
-CrashLoadState read_crash_state(const io::RootFs& root) {
-  CrashLoadState st;
-  if (auto s = root.read_line("/sys/kernel/kexec_crash_size"))
-    st.reserved = std::strtoull(s->c_str(), nullptr, 10);
-  st.loaded = root.read_line("/sys/kernel/kexec_crash_loaded").value_or("") == "1";
-  return st;
-}
-
-Result<CrashLoadState> load_capture_kernel(const io::RootFs& root, KexecLoader& loader,
-                                           const CaptureInitramfs& img) {
+Result<CrashKernelFacts> load_capture_kernel(const io::RootFs& root, KexecLoader& loader,
+                                             const CaptureInitramfs& img) {
   if (!root.exists("/sys/kernel/kexec_crash_size"))
     return make_error(Errc::kUnsupported,
                       "no /sys/kernel/kexec_crash_size: the kernel has no kexec crash support");
-  if (read_crash_state(root).reserved == 0)
+  CrashKernelFacts before;
+  read_crash_slot(root, before);
+  if (before.reserved == 0)
     return make_error(Errc::kConflict,
                       "/sys/kernel/kexec_crash_size is 0: no memory is reserved for a capture "
-                      "kernel; add crashkernel=256M (or larger) to the kernel command line and "
-                      "reboot");
+                      "kernel; add crashkernel=" +
+                          std::string(kCrashKernelSize) +
+                          " to the kernel command line (`pstore-blk setup DEVICE "
+                          "--capture-panics` does) and reboot");
+  if (before.loaded.value_or(false) && !before.ours)
+    return make_error(Errc::kConflict,
+                      "a crash kernel is loaded already, not by pstore-blk (kdump-tools?): "
+                      "/sys/kernel/kexec_crash_loaded is 1 and " +
+                          std::string(kCaptureMarker) + " is absent; it is not replaced");
   if (auto ok = loader.load_crash(img.kernel_image, img.archive, img.cmdline); !ok)
     return ok.error();
-  CrashLoadState st = read_crash_state(root);
-  if (!st.loaded)
+  CrashKernelFacts st;
+  read_crash_slot(root, st);
+  if (!st.loaded.value_or(false))
     return make_error(Errc::kIo,
                       "kexec_file_load succeeded but /sys/kernel/kexec_crash_loaded is not 1");
   return st;

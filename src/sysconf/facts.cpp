@@ -424,9 +424,7 @@ void probe_crash_kernel(const io::RootFs& fs, SystemFacts& sf) {
   auto on = [&](const char* s) { return sf.config.count(s) && sf.config.at(s) == "y"; };
   c.kexec_file = on("CONFIG_KEXEC_FILE");
   c.crash_dump = on("CONFIG_CRASH_DUMP");
-  if (auto l = fs.read_line("/sys/kernel/kexec_crash_loaded")) c.loaded = *l == "1";
-  if (auto s = fs.read_line("/sys/kernel/kexec_crash_size"))
-    c.reserved = std::strtoull(s->c_str(), nullptr, 10);
+  read_crash_slot(fs, c);
   std::istringstream words(sf.cmdline);
   for (std::string w; words >> w;)
     if (w.rfind("crashkernel=", 0) == 0) c.crashkernel = w;
@@ -445,13 +443,22 @@ void probe_crash_kernel(const io::RootFs& fs, SystemFacts& sf) {
     const auto v = shell_value(*t, "USE_KDUMP");
     c.kdump_tools = v && (*v == "1" || *v == "true" || *v == "yes");
   }
-  if (auto m = fs.read_line(kCaptureMarker)) {
-    c.ours = c.loaded.value_or(false);
-    c.ours_device = *m;
-  }
 }
 
 }  // namespace
+
+void read_crash_slot(const io::RootFs& fs, CrashKernelFacts& c) {
+  c.loaded.reset();
+  if (auto l = fs.read_line("/sys/kernel/kexec_crash_loaded")) c.loaded = *l == "1";
+  c.reserved = 0;
+  if (auto s = fs.read_line("/sys/kernel/kexec_crash_size"))
+    c.reserved = std::strtoull(s->c_str(), nullptr, 10);
+  // The marker lives on /run, so it lasts one boot; it counts only while a
+  // crash kernel is loaded.
+  const auto m = fs.read_line(kCaptureMarker);
+  c.ours = m && c.loaded.value_or(false);
+  c.ours_device = m.value_or("");
+}
 
 SystemFacts probe_system(const io::RootFs& fs, const std::string& kernel_log,
                          const std::string& kernel_release) {

@@ -17,6 +17,10 @@ phase_arm() {
         return
     fi
     [ "$(cat /sys/kernel/kexec_crash_loaded)" = 1 ] || { fail "kexec_crash_loaded is not 1"; return; }
+    # check now says panics are saved, through this capture kernel.
+    /usr/sbin/pstore-blk check >/export/check.out 2>&1
+    grep -q "panic:   YES — capture kernel loaded" /export/check.out \
+        || { cat /export/check.out; fail "check does not say panics are saved"; return; }
     # The export now: this kernel never reaches guest-init's finish.
     tar -cf /dev/vdb -C /export . || { fail "export tar failed"; return; }
     sync

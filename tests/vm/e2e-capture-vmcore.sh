@@ -96,6 +96,8 @@ grep -aq 'Kernel panic - not syncing' "$serial" || fail "the guest did not panic
 grep -aq 'capture kernel loaded' "$work/arm/export/capture-load.out" \
     || fail "capture-load did not load: $(cat "$work/arm/export/capture-load.out")"
 cat "$work/arm/export/capture-load.out" >&2
+grep -a 'panic:' "$work/arm/export/check.out" >&2 \
+    || fail "no check output from the armed guest"
 grep -aq 'wrote Panic record' "$serial" || fail "capture-panic wrote nothing (log: $serial)"
 t0=$(grep -a 'PANIC-AT' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)
 t1=$(grep -a 'pstore-blk capture: panic record written at' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)

@@ -15,6 +15,8 @@
 
 #include "pstore_blk/io/rootfs.hpp"
 #include "pstore_blk/result.hpp"
+#include "pstore_blk/sysconf/config.hpp"
+#include "pstore_blk/sysconf/facts.hpp"
 
 namespace psb::sysconf {
 
@@ -132,16 +134,11 @@ class RealKexecLoader : public KexecLoader {
                           const std::string& cmdline) override;
 };
 
-struct CrashLoadState {
-  std::uint64_t reserved = 0;  // /sys/kernel/kexec_crash_size
-  bool loaded = false;         // /sys/kernel/kexec_crash_loaded
-};
-
-CrashLoadState read_crash_state(const io::RootFs& fs);
-
-/// Checks the reservation, loads through `loader`, confirms
-/// kexec_crash_loaded reads 1. Returns the state after the load.
-Result<CrashLoadState> load_capture_kernel(const io::RootFs& fs, KexecLoader& loader,
-                                           const CaptureInitramfs& img);
+/// Checks the reservation and that the crash slot is free or pstore-blk's
+/// (kConflict when another crash kernel, kdump's, is loaded: it is never
+/// replaced), loads through `loader`, confirms kexec_crash_loaded reads 1.
+/// Returns the slot after the load (read_crash_slot).
+Result<CrashKernelFacts> load_capture_kernel(const io::RootFs& fs, KexecLoader& loader,
+                                             const CaptureInitramfs& img);
 
 }  // namespace psb::sysconf

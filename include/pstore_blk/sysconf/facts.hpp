@@ -97,6 +97,11 @@ struct CrashKernelFacts {
 /// kernel: one line, the pstore partition it writes to.
 inline constexpr const char* kCaptureMarker = "/run/pstore-blk/capture-loaded";
 
+/// The kexec crash slot's run-time state: `loaded`, `reserved`, and `ours`
+/// / `ours_device` from kCaptureMarker (the rest of CrashKernelFacts comes
+/// from probe_system). capture-load and check read it the same way.
+void read_crash_slot(const io::RootFs& fs, CrashKernelFacts& c);
+
 enum class KernelFrom {
   kUnknown,    ///< none found: no /proc, no DIR/lib/modules/* with a /boot/config-*
   kRunning,    ///< the running kernel: /proc/sys/kernel/osrelease of the tree

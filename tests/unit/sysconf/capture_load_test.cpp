@@ -429,7 +429,22 @@ TEST_CASE("load_capture_kernel: reservation, load, confirmation", "[sysconf][cap
   auto ok = load_capture_kernel(root, fake, img);
   REQUIRE(ok);
   CHECK(ok->reserved == 201326592);
-  CHECK(ok->loaded);
+  CHECK(ok->loaded == true);
+  CHECK_FALSE(ok->ours);  // the marker is the CLI's to write, after this
+  // Loaded now, and no marker: someone else's crash kernel, never replaced.
+  fake.calls = 0;
+  auto taken = load_capture_kernel(root, fake, img);
+  REQUIRE(!taken);
+  CHECK(taken.error().code == psb::Errc::kConflict);
+  CHECK(taken.error().what.find("not by pstore-blk") != std::string::npos);
+  CHECK(fake.calls == 0);
+  // pstore-blk's own (the unit restarted): loaded again.
+  t.file(kCaptureMarker, "/dev/vda2\n");
+  auto again = load_capture_kernel(root, fake, img);
+  REQUIRE(again);
+  CHECK(again->ours);
+  CHECK(again->ours_device == "/dev/vda2");
+  CHECK(fake.calls == 1);
   CHECK(fake.kernel == "/boot/vmlinuz");
   CHECK(fake.cmdline == "console=ttyS0 panic=10");
   CHECK(fake.initrd == 3);
