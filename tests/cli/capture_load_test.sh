@@ -86,8 +86,14 @@ check "/init ends in reboot -f" grep -q 'reboot -f' "$scratch/unpacked/init"
 check "/init is executable" test -x "$scratch/unpacked/init"
 chroot=$(PATH=/usr/sbin:/sbin:$PATH command -v chroot)
 if ((EUID == 0)) && [[ -n $chroot ]]; then
-  check "pstore-blk runs in the unpacked archive" \
-    env -i "$chroot" "$scratch/unpacked" /bin/pstore-blk --version
+  # An ASan build's runtime reads /proc/self/maps at start-up, and the
+  # archive has no /proc until its /init mounts one: that build is not run.
+  if ldd "$PSB" | grep -q libasan; then
+    echo "skip pstore-blk runs in the unpacked archive (sanitizer build needs /proc)"
+  else
+    check "pstore-blk runs in the unpacked archive" \
+      env -i "$chroot" "$scratch/unpacked" /bin/pstore-blk --version
+  fi
   check "/bin/sh runs in the unpacked archive" env -i "$chroot" "$scratch/unpacked" /bin/sh -c true
   check "/init is valid sh" env -i "$chroot" "$scratch/unpacked" /bin/sh -n /init
 fi
