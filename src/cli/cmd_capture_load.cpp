@@ -82,7 +82,6 @@ int run_capture_load(const LoadArgs& a) {
 
 void attach_capture_load(CLI::App& sub, std::function<int()>& action) {
   auto a = std::make_shared<LoadArgs>();
-  sub.group("");  // hidden: documented with the capture kernel (issue 15)
   sub.add_option("DEVICE", a->device, "the pstore partition the capture kernel writes to")
       ->required();
   sub.add_option("--kernel", a->kernel, "capture kernel image (default /boot/vmlinuz-RELEASE)")

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -45,6 +46,17 @@ std::string indent(const std::string& text, const char* pad) {
   return out;
 }
 
+// The pstore-blk the capture unit runs: the binary running now, on the live
+// system, when systemd can take its path as it is; the package's path
+// otherwise (--root: another system's file tree).
+std::string installed_binary(const SetupArgs& a) {
+  std::error_code ec;
+  const std::string p = std::filesystem::canonical("/proc/self/exe", ec).string();
+  if (ec || !io::RootFs(a.root).is_live() || p.find_first_of(" \t\n\\\"'%$") != std::string::npos)
+    return SetupPlan{}.binary;
+  return p;
+}
+
 Result<SetupRequest> parse_request(const SetupArgs& a) {
   auto size = parse_size(a.size);
   if (!size) return size.error();
@@ -77,6 +89,7 @@ Result<SetupRequest> parse_request(const SetupArgs& a) {
     return make_error(Errc::kInvalidArgument, "--reboot-on-panic takes seconds from 1 to 3600");
   req.reboot_on_panic = a.reboot_on_panic;
   req.params.capture_panics = a.capture_panics;
+  req.params.binary = installed_binary(a);
   if (a.now && !io::RootFs(a.root).is_live())
     return make_error(Errc::kInvalidArgument, "--now cannot be used with --root");
   if (a.now && !a.kernel.empty())

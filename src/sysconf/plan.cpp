@@ -183,8 +183,8 @@ std::string render_capture_unit(const SetupPlan& p) {
          "[Service]\n"
          "Type=oneshot\n"
          "RemainAfterExit=yes\n"
-         "ExecStart=/usr/sbin/pstore-blk capture-load " +
-         p.by_partuuid() + "\n";
+         "ExecStart=" +
+         p.binary + " capture-load " + p.by_partuuid() + "\n";
 }
 
 std::string render_capture_wants(const SetupPlan& p) {

@@ -96,6 +96,7 @@ e2e_boot() {
         printf 'PSB_SETUP_ARGS=%q\n' "$E2E_SETUP_ARGS"
         printf 'PSB_RERUN_AT=%q\n' "${E2E_RERUN_AT:-read}"
         printf 'PSB_INITRD_MD5=%q\n' "$(md5sum <"$initrd" | cut -d' ' -f1)"
+        printf 'PSB_CAPTURE_SETUP=%q\n' "${E2E_CAPTURE_SETUP:-0}"
     } >"$p/job/job.conf"
     tar -cf "$p/xfer.img" -C "$p/job" .
     truncate -s "${PSB_EXPORT_MIB}M" "$p/xfer.img"
@@ -204,16 +205,28 @@ e2e_check_attached_boot() {
     [[ $rc == 0 && $v == yes ]] || problem "check with pstore_blk attached: exit $rc, oops '$v'; expected 0 / YES"
 }
 
-# e2e_check_archived NAME: systemd-pstore archived the oops at boot NAME;
-# the host's `extract --include-erased` of the disk recovers it byte for byte
-# with the same mtime.
+# archived_record NAME [PANIC]: the first dmesg-pstore_blk-* record
+# systemd-pstore archived at boot NAME; with PANIC, the first whose text
+# begins "Panic#" (the oops of an earlier boot may be archived beside it).
+archived_record() {
+    local d=$work/$1/export/archived n
+    for n in $(awk '$1 ~ /^dmesg-pstore_blk-/ {print $1}' "$d/list"); do
+        [[ -z ${2:-} ]] || head -c 6 "$d/files/$n" | grep -q '^Panic#' || continue
+        echo "$n"
+        return
+    done
+}
+
+# e2e_check_archived NAME [PANIC]: systemd-pstore archived the oops (with
+# PANIC: the panic) at boot NAME; the host's `extract --include-erased` of
+# the disk recovers it byte for byte with the same mtime.
 e2e_check_archived() {
     local rdx=$work/$1/export arch left out got amt gmt out2
     [[ -z $PSB_LAST_GUEST_FAIL ]] || problem "$1 boot: ${PSB_LAST_GUEST_FAIL#*PSB-FAIL: }"
     note "$1 boot: system $(state_of "$1" is-system-running boot); archived: $(awk '{printf "%s ", $1}' "$rdx/archived/list")"
     note "systemd-pstore: $(grep -a 'systemd-pstore\[' "$rdx/journal.txt" | sed 's/^.*systemd-pstore\[[0-9]*\]: //' | head -n3 | tr '\n' ';')"
-    arch=$(awk '$1 ~ /^dmesg-pstore_blk-/ {print $1; exit}' "$rdx/archived/list")
-    [[ -n $arch ]] || fail "systemd-pstore archived no dmesg-pstore_blk-* record in /var/lib/systemd/pstore (list: $(tr '\n' ' ' <"$rdx/archived/list"); journal: $rdx/journal.txt)"
+    arch=$(archived_record "$1" ${2:-})
+    [[ -n $arch ]] || fail "systemd-pstore archived no ${2:-} dmesg-pstore_blk-* record in /var/lib/systemd/pstore (list: $(tr '\n' ' ' <"$rdx/archived/list"); journal: $rdx/journal.txt)"
     left=$(section "$1" '/sys/fs/pstore' boot | grep -c 'dmesg-' || true)
     ((left == 0)) || note "note: $left record(s) still in /sys/fs/pstore after systemd-pstore ran"
     out=$work/$1-extracted
@@ -233,6 +246,74 @@ e2e_check_archived() {
     out2=$work/$1-extracted-plain
     "$bin" extract "$work/$E2E_DISK.img" --output-dir "$out2" >/dev/null 2>&1 || true
     [[ ! -f $out2/$arch ]] || note "note: plain extract still lists $arch (not erased on disk?)"
+}
+
+# e2e_capture_cmdline NAME: boot NAME ran `setup ... --capture-panics`
+# (capture_setup): it wrote the capture unit, its wants drop-in and
+# crashkernel= into /etc/kernel/cmdline; the next boots use that command
+# line, as kernel-install would.
+e2e_capture_cmdline() {
+    local cx=$work/$1/export f
+    note "setup --capture-panics: exit $(cmd_rc "$1" capture-setup); wrote: $(tr '\n' ' ' <"$cx/capture-written.list")"
+    [[ $(cmd_rc "$1" capture-setup) == 0 ]] || { show_cmd "$1" capture-setup; fail "setup --capture-panics exited $(cmd_rc "$1" capture-setup)"; }
+    for f in /etc/systemd/system/pstore-blk-capture.service /etc/systemd/system/multi-user.target.d/pstore-blk-capture.conf /etc/kernel/cmdline; do
+        grep -qx "$f" "$cx/capture-written.list" || problem "setup --capture-panics did not write $f"
+    done
+    grep -q '^ExecStart=/usr/local/sbin/pstore-blk capture-load /dev/disk/by-partuuid/' "$cx/capture-written/etc/systemd/system/pstore-blk-capture.service" \
+        || problem "the capture unit does not run the installed binary on the partition's by-partuuid link: $(grep ExecStart "$cx/capture-written/etc/systemd/system/pstore-blk-capture.service")"
+    E2E_CMDLINE=$(head -n1 "$cx/capture-written/etc/kernel/cmdline")
+    grep -qw 'crashkernel=128M' <<<"$E2E_CMDLINE" || fail "setup --capture-panics reserved no crashkernel=128M: $E2E_CMDLINE"
+    note "next boots (as kernel-install would): $E2E_CMDLINE"
+}
+
+# e2e_panic_boot NAME: the boot after setup --capture-panics: system
+# running, the capture unit loaded the capture kernel, check says panics
+# are saved; then sysrq-c, and the capture kernel writes the record (QEMU
+# exits when it reboots). Sets panic_to_disk (seconds, guest clocks).
+e2e_panic_boot() {
+    local px=$work/$1/export serial=$work/$1/serial.log rc v reason t0 t1 failed
+    PSB_DONE_MARKER='pstore-blk capture: panic record written at' e2e_boot "$1" panic
+    e2e_guest_failed "$1"
+    note "$1 boot: system $(state_of "$1" is-system-running boot); crash slot: $(cat "$px/crash-slot")"
+    failed=$(section "$1" 'failed units' boot)
+    [[ -z $failed ]] || problem "failed units at the boot with the capture unit: $(tr '\n' ' ' <<<"$failed")"
+    [[ $(state_of "$1" is-system-running boot) == running ]] \
+        || problem "system state with the capture unit is '$(state_of "$1" is-system-running boot)', expected running"
+    grep -q '^loaded=1 ' "$px/crash-slot" || problem "no crash kernel loaded: $(cat "$px/capture-unit.txt")"
+    rc=$(cmd_rc "$1" check)
+    IFS=$'\t' read -r v reason < <(python3 "$PSB_VM_DIR/verdict.py" panic "$px/cmd/check-json.out" "$px/cmd/check.out")
+    note "check with the capture kernel loaded: exit $rc, panic ${v^^} ($reason)"
+    [[ $v == yes ]] || { show_cmd "$1" check; problem "check with the capture kernel loaded: panic '$v', expected YES"; }
+    grep -aq 'Kernel panic - not syncing' "$serial" || fail "the guest did not panic (log: $serial)"
+    grep -aq 'wrote Panic record' "$serial" || fail "the capture kernel wrote no record (log: $serial)"
+    t0=$(grep -a 'PANIC-AT' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)
+    t1=$(grep -a 'pstore-blk capture: panic record written at' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)
+    panic_to_disk=$((t1 - t0))
+    note "panic to record on disk: ${panic_to_disk}s (TCG); capture-load: $(grep -a 'capture kernel loaded' "$px/journal.txt" | sed 's/^.*pstore-blk\[[0-9]*\]: //' | head -n1)"
+}
+
+# e2e_check_panic_read NAME: the boot after the capture: running, no failed
+# unit, pstore_blk attached, the capture kernel loaded again (check: panic
+# YES), systemd-pstore archived the panic record (last lines: the panic
+# message), and the host's extract recovers it byte for byte.
+e2e_check_panic_read() {
+    local rx=$work/$1/export v reason arch
+    e2e_check_attached_boot "$1"
+    IFS=$'\t' read -r v reason < <(python3 "$PSB_VM_DIR/verdict.py" panic "$rx/cmd/check-json.out" "$rx/cmd/check.out")
+    [[ $v == yes ]] || problem "check at the boot after the capture: panic '$v' ($reason), expected YES"
+    e2e_check_archived "$1" panic
+    arch=$(archived_record "$1" panic)
+    [[ -n $arch ]] || return 0
+    python3 - "$rx/archived/files/$arch" <<'PY' || problem "the archived panic record $arch is not the panicked kernel's log"
+import sys
+lines = [l for l in open(sys.argv[1], "rb").read().decode("utf-8", "replace").split("\n") if l]
+if not lines[0].startswith("Panic#1 Part1"):
+    sys.exit("first line %r" % lines[0])
+tail = "\n".join(lines[-80:])
+if "Kernel panic - not syncing: sysrq triggered crash" not in tail:
+    sys.exit("no panic message in the last 80 lines")
+print("  record: %d lines, ends with the panic" % len(lines), file=sys.stderr)
+PY
 }
 
 # e2e_finish SUMMARY: fail with every problem, or print PASS with SUMMARY.

@@ -8,7 +8,8 @@
 # "/dev/nvme0n1p9 --now"); PSB_RERUN_AT, the phase that re-runs the same
 # setup and records what it rewrote (setup or read); PSB_INITRD_MD5 (of the
 # initrd the host boots with: a changed /boot/initrd.img is exported so the
-# next boot uses it, as a boot loader would).
+# next boot uses it, as a boot loader would); PSB_CAPTURE_SETUP=1: the read
+# or verify phase ends with `setup ... --capture-panics` (capture_setup).
 # shellcheck shell=bash
 
 PSB_CMD_TIMEOUT=300
@@ -114,6 +115,32 @@ install_libs() {
     ldconfig
 }
 
+# capture_setup: with PSB_CAPTURE_SETUP=1, the same setup again with
+# --capture-panics. /etc/kernel/cmdline (the running command line) stands
+# for the boot loader: setup adds crashkernel= there (kernel-install's file)
+# and the host boots the next kernels with that line. Files written go to
+# $EXPORT/capture-written*.
+capture_setup() {
+    [[ ${PSB_CAPTURE_SETUP:-0} == 1 ]] || return 0
+    mkdir -p /etc/kernel
+    tr ' ' '\n' </proc/cmdline | grep -vE '^(BOOT_IMAGE|initrd)=|^$' | paste -sd' ' >/etc/kernel/cmdline
+    # shellcheck disable=SC2086
+    run_cmd capture-setup-dry pstore-blk setup $PSB_SETUP_ARGS --capture-panics --dry-run --yes
+    touch /run/psb-marker-capture
+    sleep 1
+    # shellcheck disable=SC2086
+    run_cmd capture-setup pstore-blk setup $PSB_SETUP_ARGS --capture-panics --yes
+    local rc=$RC f
+    find /etc /boot /var/lib/pstore-blk -xdev -newer /run/psb-marker-capture -type f 2>/dev/null \
+        | grep -v '^/etc/ld.so.cache' | sort >"$EXPORT/capture-written.list"
+    while read -r f; do
+        mkdir -p "$EXPORT/capture-written$(dirname "$f")"
+        cp -p "$f" "$EXPORT/capture-written$f"
+    done <"$EXPORT/capture-written.list"
+    run_cmd status-after-capture-setup pstore-blk status
+    [[ $rc == 0 ]] || fail "pstore-blk setup $PSB_SETUP_ARGS --capture-panics --yes exited $rc: $(tail -n 3 "$EXPORT/cmd/capture-setup.err" | tr '\n' ' ')"
+}
+
 # Boot 1: install the binary and the oops module (they stay in the root
 # file system), check, setup while / is mounted from the same disk.
 phase_setup() {
@@ -185,7 +212,9 @@ phase_read() {
     done
     run_cmd status pstore-blk status
     run_cmd check pstore-blk check
+    run_cmd check-json pstore-blk check --json
     [[ ${PSB_RERUN_AT:-read} != read ]] || rerun_setup
+    capture_setup
     export_boot
 }
 
@@ -195,4 +224,34 @@ phase_verify() {
     run_cmd check pstore-blk check
     dmesg | grep -q 'pstore_blk: attached' \
         || fail "after the setup re-run pstore_blk no longer attaches at boot: $(dmesg | grep -iE 'pstore' | tail -n 3 | tr '\n' ' ')"
+    capture_setup
+    export_boot
+}
+
+# The boot after setup --capture-panics, with its crashkernel= on the command
+# line: pstore-blk-capture.service has loaded the capture kernel and check
+# says panics are saved. The export is written now (debian-job.sh never gets
+# to it), then a panic (sysrq-c): the capture kernel writes the record and
+# reboots (QEMU -no-reboot exits).
+phase_panic() {
+    sysstate boot
+    run_cmd check pstore-blk check
+    run_cmd check-json pstore-blk check --json
+    run_cmd status pstore-blk status
+    systemctl status --no-pager -l pstore-blk-capture.service >"$EXPORT/capture-unit.txt" 2>&1
+    echo "loaded=$(cat /sys/kernel/kexec_crash_loaded) size=$(cat /sys/kernel/kexec_crash_size)" >"$EXPORT/crash-slot"
+    cat /proc/cmdline >"$EXPORT/cmdline"
+    journalctl -b --no-pager -o short-monotonic >"$EXPORT/journal.txt" 2>&1
+    dmesg >"$EXPORT/dmesg.txt" 2>&1
+    tar -cf "$JOBDISK" -C "$EXPORT" . || { fail "export tar failed"; return; }
+    sync
+    if [[ $(cat /sys/kernel/kexec_crash_loaded) != 1 ]]; then
+        fail "no capture kernel loaded: $(systemctl status --no-pager pstore-blk-capture.service 2>&1 | tail -n 3 | tr '\n' ' ')"
+        return
+    fi
+    log "capture kernel loaded; crashing"
+    echo "psb-job: PANIC-AT $(date +%s)"
+    echo c >/proc/sysrq-trigger
+    sleep 10
+    fail "still alive after sysrq-c"
 }

@@ -95,7 +95,8 @@ trap cleanup EXIT
 
 t0=$(date +%s)
 psb_log "debootstrap $suite from $mirror into $root (log: $log)"
-include=systemd-sysv,systemd,udev,kmod,util-linux,fdisk,e2fsprogs,initramfs-tools,linux-base,zstd
+# busybox-static: the capture initramfs of setup --capture-panics needs it.
+include=systemd-sysv,systemd,udev,kmod,util-linux,fdisk,e2fsprogs,initramfs-tools,linux-base,zstd,busybox-static
 include+=,$libs
 mkdir -p "$PSB_CACHE/debootstrap-$suite"
 debootstrap --variant=minbase --cache-dir="$PSB_CACHE/debootstrap-$suite" --include="$include" \

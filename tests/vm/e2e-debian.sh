@@ -24,7 +24,16 @@
 #     --include-erased` of the disk image must still recover it, byte for
 #     byte equal to the archived file. Then `setup` is re-run with the same
 #     arguments: it must change nothing.
-#  4. verify boot: pstore_blk still attaches, no failed unit.
+#  4. verify boot: pstore_blk still attaches, no failed unit. Then `setup
+#     /dev/vda --size 8M --capture-panics --yes` (the same setup, panics
+#     too); /etc/kernel/cmdline stands for the boot loader: setup adds
+#     crashkernel=128M there and the next boots use that line.
+#  5. panic boot: pstore-blk-capture.service has loaded the capture kernel,
+#     the system is running, `check` says panics are saved; sysrq-c; the
+#     capture kernel writes the panic into the partition and reboots.
+#  6. capture read boot: systemd-pstore archived the panic record (its last
+#     lines: the panic message); the host's extract recovers it byte for
+#     byte; running, panic YES again; a re-run of setup changes nothing.
 # Exit 0: pass; 77 (CTest: skipped) when not root; any other non-zero with a
 # message otherwise, including a QEMU that cannot start.
 # Needs root (debootstrap), about 2 GB in the cache; first run ~10 min.
@@ -61,11 +70,21 @@ e2e_check_archived read
 
 # --- 4. after a re-run of the same setup, the next boot still attaches -------
 e2e_check_rerun read setup
-e2e_boot verify verify
+E2E_CAPTURE_SETUP=1 e2e_boot verify verify
 note "verify boot: system $(state_of verify is-system-running boot), backend=$(state_of verify backend boot)"
 [[ -z $PSB_LAST_GUEST_FAIL ]] || problem "verify boot: ${PSB_LAST_GUEST_FAIL#*PSB-FAIL: }"
 failed=$(section verify 'failed units' boot)
 [[ -z $failed ]] || problem "failed units at the boot after the re-run: $(tr '\n' ' ' <<<"$failed") (system $(state_of verify is-system-running boot))"
 
+
+# --- 5. setup --capture-panics, reboot, panic ----------------------------------
+e2e_capture_cmdline verify
+e2e_panic_boot panic
+
+# --- 6. the panic archived, recovered offline ------------------------------------
+e2e_boot capread read
+e2e_check_panic_read capread
+e2e_check_rerun capread setup
+
 elapsed=$(($(date +%s) - t_start))
-e2e_finish "setup with / mounted, attached at boot (efi_pstore present), oops archived by systemd-pstore and recovered erased offline, re-run idempotent (${elapsed}s; image ${t_image}s; boots $(cat "$work/setup/boot-seconds")s + $(cat "$work/oops/boot-seconds")s + $(cat "$work/read/boot-seconds")s + $(cat "$work/verify/boot-seconds")s)"
+e2e_finish "setup with / mounted, attached at boot (efi_pstore present), oops archived by systemd-pstore and recovered erased offline, re-run idempotent; setup --capture-panics: panic saved by the capture kernel in ${panic_to_disk}s, archived and recovered offline (${elapsed}s; image ${t_image}s; boots $(cat "$work/setup/boot-seconds")s + $(cat "$work/oops/boot-seconds")s + $(cat "$work/read/boot-seconds")s + $(cat "$work/verify/boot-seconds")s + $(cat "$work/panic/boot-seconds")s + $(cat "$work/capread/boot-seconds")s)"

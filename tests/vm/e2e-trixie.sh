@@ -22,7 +22,14 @@
 #      is-system-running` says running, `check` says YES; an oops (psb_oops).
 #   3. read boot: systemd-pstore has archived the record in
 #      /var/lib/systemd/pstore; the host's `extract --include-erased` of the
-#      disk image recovers it byte for byte.
+#      disk image recovers it byte for byte. Then `setup /dev/nvme0n1p9 --now
+#      --replace-backend --capture-panics --yes`; setup adds crashkernel=128M
+#      to /etc/kernel/cmdline, which stands for the boot loader.
+#   4. panic boot: pstore-blk-capture.service loaded the capture kernel,
+#      running, `check` says panics are saved; sysrq-c; the capture kernel
+#      (NVMe modules in its initramfs) writes the panic and reboots.
+#   5. capture read boot: systemd-pstore archived the panic record; the
+#      host's extract recovers it byte for byte; running, panic YES.
 # (b) whole disk, on a fresh copy of the image: `setup /dev/nvme0n1 --size 8M
 #   --now --yes` adds nvme0n1p2 beside the mounted root, attaches at once, a
 #   re-run changes nothing; then, as in (a), attached at boot, an oops, and
@@ -87,8 +94,13 @@ e2e_check_rerun a-setup a-setup
 
 e2e_boot a-oops oops
 e2e_check_attached_boot a-oops
-e2e_boot a-read read
+E2E_CAPTURE_SETUP=1 e2e_boot a-read read
 e2e_check_archived a-read
+e2e_capture_cmdline a-read
+e2e_panic_boot a-panic
+e2e_boot a-capread read
+e2e_check_panic_read a-capread
+E2E_CMDLINE="root=/dev/nvme0n1p1 rw console=ttyS0 panic=-1 no_timer_check"
 
 # --- (b) whole disk: setup adds the partition ----------------------------------
 e2e_disk trixie-b
@@ -100,7 +112,7 @@ e2e_check_setup b-setup nvme0n1p2 2 "$work/table.b-initial"
 e2e_check_now b-setup
 check_runtime_switch b-setup
 e2e_check_rerun b-setup b-setup
-boots="a: $(cat "$work/a-setup/boot-seconds")s + $(cat "$work/a-oops/boot-seconds")s + $(cat "$work/a-read/boot-seconds")s; b: $(cat "$work/b-setup/boot-seconds")s"
+boots="a: $(cat "$work/a-setup/boot-seconds")s + $(cat "$work/a-oops/boot-seconds")s + $(cat "$work/a-read/boot-seconds")s + $(cat "$work/a-panic/boot-seconds")s + $(cat "$work/a-capread/boot-seconds")s; b: $(cat "$work/b-setup/boot-seconds")s"
 if [[ ${PSB_E2E_QUICK:-0} != 1 ]]; then
     e2e_boot b-oops oops
     e2e_check_attached_boot b-oops
@@ -110,4 +122,4 @@ if [[ ${PSB_E2E_QUICK:-0} != 1 ]]; then
 fi
 
 elapsed=$(($(date +%s) - t_start))
-e2e_finish "Debian 13, kernel $krel, NVMe: (a) nvme0n1p9 adopted with --now beside the mounted root (efi_pstore released through pstore_disable), attached at boot, system running, oops archived by systemd-pstore and recovered erased offline; (b) nvme0n1p2 added with --now$([[ ${PSB_E2E_QUICK:-0} == 1 ]] || echo ', attached at boot, oops archived and recovered'); re-runs change nothing (${elapsed}s; image ${t_image}s; boots $boots)"
+e2e_finish "Debian 13, kernel $krel, NVMe: (a) nvme0n1p9 adopted with --now beside the mounted root (efi_pstore released through pstore_disable), attached at boot, system running, oops archived by systemd-pstore and recovered erased offline, setup --capture-panics: panic saved by the capture kernel in ${panic_to_disk}s, archived and recovered offline; (b) nvme0n1p2 added with --now$([[ ${PSB_E2E_QUICK:-0} == 1 ]] || echo ', attached at boot, oops archived and recovered'); re-runs change nothing (${elapsed}s; image ${t_image}s; boots $boots)"

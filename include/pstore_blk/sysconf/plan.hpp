@@ -32,6 +32,9 @@ struct SetupPlan {
   /// crashkernel= value setup adds ("128M"); "" when the command line
   /// already reserves crash kernel memory or capture is off.
   std::string crashkernel;
+  /// The pstore-blk the capture unit runs: the installed binary setup runs
+  /// from (/usr/sbin from the package, /usr/local/sbin from a source install).
+  std::string binary = "/usr/sbin/pstore-blk";
 
   /// /dev/disk/by-partuuid/<uuid>: the path form a module's blkdev needs.
   std::string by_partuuid() const { return "/dev/disk/by-partuuid/" + partuuid; }
