@@ -2,12 +2,17 @@
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <condition_variable>
 #include <ctime>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
@@ -405,55 +410,125 @@ int run_show(const ReadArgs& a) {
 // name that exists stops the writing; the scan goes on only to name every
 // clash, and the files this run wrote are taken back, so a refused extract
 // leaves the directory as it was.
-struct Extractor {
-  io::OutputDir& out;
-  bool force;
-  std::vector<std::string> written, clashes;
-  std::optional<Error> error;
-
-  void put(const std::string& name, io::OutputFile& f, std::optional<format::FileTime> t) {
-    if (error) return;
-    if (!clashes.empty()) {
-      if (out.exists(name)) clashes.push_back(name);
-      return;
-    }
-    std::optional<std::int64_t> sec;
-    if (t) sec = t->sec;
-    auto w = f.commit(name, 0600, sec, t ? t->nsec : 0, force);
-    if (w) {
-      written.push_back(name);
-    } else if (w.error().code == Errc::kConflict) {
-      clashes.push_back(name);
-    } else {
-      error = w.error();
-    }
+//
+// The scan thread decodes each record straight into a temporary file; a
+// second thread commits the files in record order (fchmod, futimens, fsync,
+// rename: most of what extract costs beyond reading, inflating and writing),
+// so committing one file overlaps decoding the next. At most kPending files
+// wait: open descriptors and names, never record bytes. Every decision is the
+// committing thread's, in record order, as a one-thread run would take it.
+class Extractor {
+ public:
+  Extractor(io::OutputDir& out, bool force) : out_(out), force_(force) {
+    thread_ = std::thread([this] { commit_loop(); });
   }
+  ~Extractor() { finish(); }
+  Extractor(const Extractor&) = delete;
+  Extractor& operator=(const Extractor&) = delete;
 
   // Streams the record into a file as it inflates. A payload that does not
   // inflate is the kernel's .enc.z (its stored bytes); what did inflate is
   // kept beside it as .salvaged.
   void record(io::RecordStream& rs) {
-    if (error) return;
-    auto f = out.create();
-    if (!f) return void(error = f.error());
+    if (failed_.load(std::memory_order_relaxed) || scan_error_) return;
+    auto f = out_.create();
+    if (!f) return void(scan_error_ = f.error());
     auto o = rs.decode([&](std::string_view b) { return f->write(b); });
-    if (!o) return void(error = o.error());
+    if (!o) return void(scan_error_ = o.error());
     const Record& r = rs.record();
     const auto t = format::record_mtime(r);
-    if (!(r.compressed && !r.decompressed)) return put(r.name, *f, t);
-    auto g = out.create();
-    if (!g) return void(error = g.error());
+    if (!(r.compressed && !r.decompressed)) return push({r.name, std::move(*f), t});
+    auto g = out_.create();
+    if (!g) return void(scan_error_ = g.error());
     if (auto n = rs.stored([&](std::string_view b) { return g->write(b); }); !n)
-      return void(error = n.error());
-    put(r.name, *g, t);
-    if (r.salvaged_size) put(format::salvaged_name(r), *f, t);
+      return void(scan_error_ = n.error());
+    push({r.name, std::move(*g), t});
+    if (r.salvaged_size) push({format::salvaged_name(r), std::move(*f), t});
+  }
+
+  // Waits for every queued file; after it the results below are final.
+  void finish() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      if (done_) return;
+      done_ = true;
+    }
+    changed_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    if (scan_error_ && !error_) error_ = scan_error_;
   }
 
   // Takes back what this run wrote once it has to refuse.
   void roll_back() {
-    for (const auto& n : written) (void)out.remove(n);
-    written.clear();
+    for (const auto& n : written_) (void)out_.remove(n);
+    written_.clear();
   }
+
+  const std::vector<std::string>& written() const { return written_; }
+  const std::vector<std::string>& clashes() const { return clashes_; }
+  std::optional<Error>& error() { return error_; }
+
+ private:
+  struct Pending {
+    std::string name;
+    io::OutputFile file;
+    std::optional<format::FileTime> time;
+  };
+  static constexpr std::size_t kPending = 32;
+
+  void push(Pending p) {
+    std::unique_lock<std::mutex> l(m_);
+    changed_.wait(l, [&] { return queue_.size() < kPending; });
+    queue_.push_back(std::move(p));
+    l.unlock();
+    changed_.notify_all();
+  }
+
+  void commit_loop() {
+    for (;;) {
+      std::unique_lock<std::mutex> l(m_);
+      changed_.wait(l, [&] { return !queue_.empty() || done_; });
+      if (queue_.empty()) return;
+      Pending p = std::move(queue_.front());
+      queue_.pop_front();
+      l.unlock();
+      changed_.notify_all();
+      put(p);
+    }
+  }
+
+  void put(Pending& p) {
+    if (error_) return;
+    if (!clashes_.empty()) {
+      if (out_.exists(p.name)) clashes_.push_back(p.name);
+      return;
+    }
+    std::optional<std::int64_t> sec;
+    if (p.time) sec = p.time->sec;
+    auto w = p.file.commit(p.name, 0600, sec, p.time ? p.time->nsec : 0, force_);
+    if (w) {
+      written_.push_back(p.name);
+    } else if (w.error().code == Errc::kConflict) {
+      clashes_.push_back(p.name);
+    } else {
+      error_ = w.error();
+      failed_.store(true, std::memory_order_relaxed);
+    }
+  }
+
+  io::OutputDir& out_;
+  const bool force_;
+  // The committing thread's until finish().
+  std::vector<std::string> written_, clashes_;
+  std::optional<Error> error_;
+  // The scan thread's.
+  std::optional<Error> scan_error_;
+  std::atomic<bool> failed_{false};
+  std::mutex m_;
+  std::condition_variable changed_;
+  std::deque<Pending> queue_;
+  bool done_ = false;
+  std::thread thread_;
 };
 
 int run_extract(const ReadArgs& a) {
@@ -462,17 +537,18 @@ int run_extract(const ReadArgs& a) {
   if (s->symbols) s->opts.symbols = &*s->symbols;
   auto dir = io::OutputDir::open(a.output_dir);
   if (!dir) return fail(dir.error());
-  Extractor ex{*dir, a.force, {}, {}, {}};
+  Extractor ex(*dir, a.force);
   auto sum =
       io::scan_records(s->area.source(), s->opts, [&](io::RecordStream& rs) { ex.record(rs); });
-  if (!sum || ex.error || !ex.clashes.empty()) ex.roll_back();
+  ex.finish();
+  if (!sum || ex.error() || !ex.clashes().empty()) ex.roll_back();
   if (!sum) return fail(sum.error());
-  if (!ex.error && !ex.written.empty())
-    if (auto synced = dir->sync(); !synced) ex.error = synced.error();
-  if (ex.error) return fail(*ex.error);
-  if (!ex.clashes.empty()) {
+  if (!ex.error() && !ex.written().empty())
+    if (auto synced = dir->sync(); !synced) ex.error() = synced.error();
+  if (ex.error()) return fail(*ex.error());
+  if (!ex.clashes().empty()) {
     std::string names;
-    for (const auto& n : ex.clashes) names += (names.empty() ? "" : ", ") + n;
+    for (const auto& n : ex.clashes()) names += (names.empty() ? "" : ", ") + n;
     warn(fmt::format("'{}' already holds {}: nothing written (--force replaces them).",
                      a.output_dir, names));
     return kExitFailure;
@@ -483,7 +559,7 @@ int run_extract(const ReadArgs& a) {
   const std::size_t bad = report_damage(*s, *sum, false);
   report_erased(erased_not_shown(*sum, a.include_erased), "written", "recovers");
   std::cerr << fmt::format("pstore-blk: {}: {} file(s) written to '{}'.\n", s->area.source().name(),
-                           ex.written.size(), a.output_dir);
+                           ex.written().size(), a.output_dir);
   return bad ? kExitFailure : kExitOk;
 }
 

@@ -172,7 +172,9 @@ Result<std::vector<std::string>> add_self(const io::RootFs& self, const CaptureL
       return make_error(Errc::kNotFound, "cannot read the ELF interpreter " + **interp);
     }
   }
-  a.add({CpioEntry::Kind::kFile, "/bin/pstore-blk", 0755, std::move(*exe)});
+  auto loaded = elf_loaded_part(std::move(*exe));
+  if (!loaded) return make_error(Errc::kFormat, o.self_exe + ": " + loaded.error().what);
+  a.add({CpioEntry::Kind::kFile, "/bin/pstore-blk", 0755, std::move(*loaded)});
   return dirs;
 }
 

@@ -137,6 +137,36 @@ Result<std::optional<std::string>> elf_interpreter(std::span<const std::byte> el
   return std::optional<std::string>();
 }
 
+Result<std::string> elf_loaded_part(std::string elf) {
+  auto v = elf_view(std::as_bytes(std::span(elf.data(), elf.size())));
+  if (!v) return v.error();
+  const bool w = v->is64;
+  // Elf{32,64}_Ehdr: e_phoff 28/32, e_shoff 32/40, e_phentsize 42/54,
+  // e_phnum 44/56, e_shnum 48/60, e_shstrndx 50/62 (include/uapi/linux/elf.h).
+  const std::uint64_t phoff = v->get(w ? 32 : 28, w ? 8 : 4);
+  const std::uint64_t phentsize = v->get(w ? 54 : 42, 2), phnum = v->get(w ? 56 : 44, 2);
+  const std::uint64_t ehsize = w ? 64 : 52;
+  if (phnum == 0) return make_error(Errc::kFormat, "no program headers");
+  if (phentsize < (w ? 56u : 32u) || !v->has(phoff, phnum * phentsize))
+    return make_error(Errc::kFormat, "truncated program headers");
+  std::uint64_t end = std::max(ehsize, phoff + phnum * phentsize);
+  for (std::uint64_t i = 0; i < phnum; ++i) {
+    // Elf{32,64}_Phdr: p_offset 4/8, p_filesz 16/32.
+    const std::uint64_t ph = phoff + i * phentsize;
+    const std::uint64_t off = v->get(ph + (w ? 8 : 4), w ? 8 : 4);
+    const std::uint64_t size = v->get(ph + (w ? 32 : 16), w ? 8 : 4);
+    if (!v->has(off, size)) return make_error(Errc::kFormat, "a segment lies outside the file");
+    end = std::max(end, off + size);
+  }
+  if (end >= elf.size()) return elf;
+  elf.resize(end);
+  auto zero = [&](std::size_t off, std::size_t n) { std::fill_n(elf.begin() + off, n, '\0'); };
+  zero(w ? 40 : 32, w ? 8 : 4);  // e_shoff
+  zero(w ? 60 : 48, 2);          // e_shnum
+  zero(w ? 62 : 50, 2);          // e_shstrndx
+  return elf;
+}
+
 bool is_elf_shared_object(std::string_view head) {
   auto v = elf_view(std::as_bytes(std::span(head.data(), head.size())));
   return v && v->get(16, 2) == 3;  // ET_DYN

@@ -76,6 +76,14 @@ inline Result<std::optional<std::string>> elf_interpreter(std::string_view elf) 
 
 /// ET_DYN ELF (a shared object, or a PIE executable).
 bool is_elf_shared_object(std::string_view head);
+/// What the loader maps of an executable: the bytes up to the end of its last
+/// segment, without the section header table (e_shoff, e_shnum and
+/// e_shstrndx 0), the way sstrip does. Debug sections, .symtab and .strtab
+/// lie after the segments: a build with debug information shrinks to what
+/// runs (67 MiB -> 4 MiB), which the capture kernel's memory must hold
+/// twice (archive and unpacked). Unchanged when nothing lies past the
+/// segments; an error when the program headers do not fit the file.
+Result<std::string> elf_loaded_part(std::string elf);
 
 /// Refuses a busybox that is missing, not ELF or dynamically linked (names
 /// the Debian package busybox-static). `bytes` is nullopt when unreadable.

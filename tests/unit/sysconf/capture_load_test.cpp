@@ -448,4 +448,42 @@ TEST_CASE("load_capture_kernel: reservation, load, confirmation", "[sysconf][cap
   CHECK(fake.kernel == "/boot/vmlinuz");
   CHECK(fake.cmdline == "console=ttyS0 panic=10");
   CHECK(fake.initrd == 3);
+  // An initramfs the capture kernel could not unpack in the reservation.
+  fake.calls = 0;
+  img.uncompressed = 100ull << 20;
+  auto big = load_capture_kernel(root, fake, img);
+  REQUIRE(!big);
+  CHECK(big.error().what.find("100 MiB unpacked") != std::string::npos);
+  CHECK(big.error().what.find("192 MiB crashkernel=") != std::string::npos);
+  CHECK(fake.calls == 0);
+}
+
+TEST_CASE("elf_loaded_part: what the loader maps, the section headers dropped",
+          "[sysconf][capture-load]") {
+  const std::string small = make_elf("/lib/ld.so");
+  auto same = elf_loaded_part(small);
+  REQUIRE(same);
+  CHECK(*same == small);
+  auto cut = elf_loaded_part(small + std::string(4096, 'D'));
+  REQUIRE(cut);
+  CHECK(*cut == small);
+  CHECK(!elf_loaded_part(make_elf("")));  // no program headers
+  CHECK(!elf_loaded_part(small.substr(0, 100)));
+  std::string outside = small;
+  outside[96] = 100;  // PT_INTERP's p_filesz past the end
+  CHECK(!elf_loaded_part(outside));
+
+  // This test binary, cut the same way, still runs.
+  std::ifstream in("/proc/self/exe", std::ios::binary);
+  const std::string self((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto loaded = elf_loaded_part(self);
+  REQUIRE(loaded);
+  REQUIRE(loaded->size() <= self.size());
+  CHECK(loaded->compare(0, 40, self, 0, 40) == 0);  // up to e_shoff
+  CHECK(loaded->substr(40, 8) == std::string(8, '\0'));
+  CHECK(loaded->substr(60, 4) == std::string(4, '\0'));  // e_shnum, e_shstrndx
+  TempTree t;
+  t.file("/exe", *loaded);
+  fs::permissions(t.dir / "exe", fs::perms::owner_all);
+  CHECK(std::system(((t.dir / "exe").string() + " --help >/dev/null 2>&1").c_str()) == 0);
 }
