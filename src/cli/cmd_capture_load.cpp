@@ -35,6 +35,11 @@ void print_initramfs(const sysconf::CaptureInitramfs& img, bool verbose) {
   fmt::print("kernel:      {} ({})\n", img.kernel_image, img.release);
   fmt::print("cmdline:     {}\n", img.cmdline);
   fmt::print("device:      /dev/{}\n", img.kname);
+  std::string layout;
+  for (const auto& w : img.layout_args) layout += (layout.empty() ? "" : " ") + w;
+  fmt::print("layout:      {}\n",
+             layout.empty() ? "read from the partition's zones (pstore_blk is not attached to it)"
+                            : layout + " (pstore_blk's parameters)");
   std::string mods;
   for (const auto& m : img.modules) {  // /lib/modules/psb/NN-name.ko
     const std::string base = m.substr(m.rfind('/') + 1);

@@ -79,6 +79,29 @@ std::string partition_kname(const io::RootFs& root, const std::string& device) {
   return p.filename().string();
 }
 
+// The zone sizes pstore_blk uses now (module parameters, KiB), as
+// capture-panic options, when it is attached to partition `kname`: a
+// partition with fewer than two records cannot show its layout, and the
+// capture kernel must write where this kernel will read. With them the
+// capture may write into a partition that holds no record yet.
+std::vector<std::string> live_layout_args(const io::RootFs& root, const std::string& kname) {
+  const std::string dir = "/sys/module/pstore_blk/parameters/";
+  auto blkdev = root.read(dir + "blkdev");
+  if (!blkdev) return {};
+  const std::string dev = blkdev->substr(0, blkdev->find_first_of("\n"));
+  if (dev.empty() || partition_kname(root, dev) != kname) return {};
+  std::vector<std::string> args;
+  for (const char* k : {"kmsg", "pmsg", "console", "ftrace"}) {
+    auto v = root.read(dir + k + "_size");
+    const std::string t = v ? v->substr(0, v->find_first_of("\n")) : "";
+    if (t.empty() || t.size() > 9 || t.find_first_not_of("0123456789") != std::string::npos)
+      return {};
+    args.insert(args.end(), {std::string("--") + k + "-size", t});
+  }
+  args.push_back("--allow-empty");
+  return args;
+}
+
 // A module file as the kernel's insmod wants it: plain ELF.
 Result<std::string> module_bytes(const io::RootFs& root, const std::string& abs) {
   const bool xz = abs.ends_with(".xz"), gz = abs.ends_with(".gz");
@@ -220,6 +243,8 @@ Result<CaptureInitramfs> build_capture_initramfs(const io::RootFs& root, const i
   p.device = "/dev/" + img.kname;
   p.modules = img.modules;
   p.lib_dirs = *dirs;
+  img.layout_args = live_layout_args(root, img.kname);
+  p.capture_args = img.layout_args;
   a.add({CpioEntry::Kind::kFile, "/init", 0755, render_init_script(p)});
   if (auto ok = finish(img, a); !ok) return ok.error();
   return img;

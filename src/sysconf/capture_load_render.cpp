@@ -59,8 +59,9 @@ std::string render_init_script(const InitScriptParams& p) {
     << dev << " ]; then\n  say 'no block device " << p.device << " after " << p.device_wait_seconds
     << " s'\n"
        "elif "
-    << p.binary << " capture-panic " << dev
-    << " --vmcore /proc/vmcore; then\n"
+    << p.binary << " capture-panic " << dev << " --vmcore /proc/vmcore";
+  for (const auto& w : p.capture_args) s << " " << sh_quote(w);
+  s << "; then\n"
        "  say \"panic record written at $($bb date +%s)\"\n"
        "else\n"
        "  say 'capture-panic failed'\n"

@@ -53,6 +53,7 @@ struct InitScriptParams {
   std::vector<std::string> modules;   // archive paths, in load order
   std::vector<std::string> lib_dirs;  // LD_LIBRARY_PATH of pstore-blk
   std::string binary = "/bin/pstore-blk";
+  std::vector<std::string> capture_args;  // more capture-panic words (the layout)
   int device_wait_seconds = 30;
   int watchdog_seconds = 120;
 };
@@ -111,6 +112,9 @@ struct CaptureInitramfs {
   std::string kernel_image;  // path of the kernel to load
   std::string cmdline;
   std::vector<std::string> modules;  // archive paths of the .ko in load order
+  /// The layout capture-panic is given: pstore_blk's live zone sizes when it
+  /// is attached to this partition; empty: capture-panic reads the zones.
+  std::vector<std::string> layout_args;
   std::vector<std::string> members;  // every archive path
   std::string archive;               // gzip'd newc
   std::uint64_t uncompressed = 0;

@@ -360,6 +360,32 @@ TEST_CASE("build_capture_initramfs on a built-up system tree", "[sysconf][captur
   CHECK(by_name["init"].data.find("capture-panic '/dev/vda2' --vmcore /proc/vmcore") !=
         std::string::npos);
   CHECK(by_name["init"].mode == 0100755);
+  CHECK(img->layout_args.empty());  // pstore_blk is not loaded in this tree
+
+  // pstore_blk attached to this partition: its zone sizes go to capture-panic.
+  const std::string par = "/sys/module/pstore_blk/parameters/";
+  t.file(par + "blkdev", "/dev/vda2\n");
+  for (const char* k : {"kmsg_size", "pmsg_size", "console_size"}) t.file(par + k, "64\n");
+  t.file(par + "ftrace_size", "0\n");
+  auto live = build_capture_initramfs(root, self, o);
+  REQUIRE(live);
+  CHECK(live->layout_args == std::vector<std::string>{"--kmsg-size", "64", "--pmsg-size", "64",
+                                                      "--console-size", "64", "--ftrace-size", "0",
+                                                      "--allow-empty"});
+  std::map<std::string, Member> live_names;
+  for (auto& m : parse_newc(gunzip(live->archive))) live_names[m.name] = m;
+  CHECK(live_names["init"].data.find("--vmcore /proc/vmcore '--kmsg-size' '64' '--pmsg-size' "
+                                     "'64' '--console-size' '64' '--ftrace-size' '0' "
+                                     "'--allow-empty'; then") != std::string::npos);
+  t.file(par + "blkdev", "/dev/vdb1\n");  // attached elsewhere
+  auto other = build_capture_initramfs(root, self, o);
+  REQUIRE(other);
+  CHECK(other->layout_args.empty());
+  t.file(par + "blkdev", "/dev/vda2\n");
+  t.file(par + "kmsg_size", "64 KiB\n");  // not a number
+  auto odd = build_capture_initramfs(root, self, o);
+  REQUIRE(odd);
+  CHECK(odd->layout_args.empty());
   for (const auto& [name, m] : by_name) CHECK(name.find("pstore_") == std::string::npos);
 }
 
