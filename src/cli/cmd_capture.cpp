@@ -2,13 +2,15 @@
 // into the pstore partition, in the zone and with the counter the kernel
 // would use next, so that the next boot's pstore_blk shows it as its own.
 // The log comes from a file or stdin (--log), or from the crashed kernel's
-// core file (--vmcore /proc/vmcore). Hidden from --help until the capture
-// initramfs that runs it exists.
+// core file (--vmcore /proc/vmcore). Hidden from --help: the capture
+// initramfs of capture-load runs it.
 #include <fmt/core.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <iostream>
@@ -147,6 +149,29 @@ std::size_t zones_with_signature(const io::ScanSummary& sum, bool kmsg_only) {
   return n;
 }
 
+// --allow-empty writes where no record was ever stored: only where every
+// zone's first 4 KiB are zero, as setup leaves the zone area, never over
+// other data that happens to have the name (a disk enumerated in another
+// order by the capture kernel).
+Result<void> check_blank(const Target& t) {
+  std::array<std::byte, 4096> buf{};
+  for (const auto& z : t.sum.zones) {
+    const std::span<std::byte> head(buf.data(), std::min<std::uint64_t>(buf.size(), z.slot.size));
+    auto n = t.area.source().read_at(z.slot.offset, head);
+    if (!n) return n.error();
+    std::byte* const end = head.data() + *n;
+    std::byte* const nz =
+        std::find_if(head.data(), end, [](std::byte b) { return b != std::byte{0}; });
+    if (nz != end)
+      return make_error(
+          Errc::kConflict,
+          fmt::format("'{}' holds no pstore/zone record and is not blank at offset {} (zone {}): "
+                      "not the pstore partition, refusing to write",
+                      t.area.source().name(), z.slot.offset + (nz - head.data()), z.slot.index));
+  }
+  return {};
+}
+
 // Refuses anything that is not plainly a whole pstore partition.
 Result<void> check_target(const Target& t, const CaptureArgs& a) {
   const std::string name = t.area.source().name();
@@ -180,7 +205,7 @@ Result<void> check_target(const Target& t, const CaptureArgs& a) {
   if (!forced)
     return make_error(Errc::kInvalidArgument,
                       "--allow-empty needs the layout pstore_blk uses (--kmsg-size, ...)");
-  return {};
+  return check_blank(t);
 }
 
 Result<Target> open_target(const CaptureArgs& a) {

@@ -25,6 +25,10 @@ checksum_guard blank.img "$PSB" capture-panic blank.img --log panic.log --allow-
 echo "== allowed: empty partition with the layout given"
 "$PSB" capture-panic blank.img --log panic.log --allow-empty --kmsg-size 64 --time 5 2>&1; echo "exit $?"
 records blank.img --kmsg-size 64
+echo "== refused: no record, the layout given, but not blank (someone else's data)"
+truncate -s 1M data.img
+printf 'EXT4' | dd of=data.img bs=1 seek=$((3 * 65536 + 100)) conv=notrunc status=none
+checksum_guard data.img "$PSB" capture-panic data.img --log panic.log --allow-empty --kmsg-size 64 2>&1; echo "exit $?"
 echo "== refused: size not a multiple of 4096, bad time, missing log"
 head -c 1000000 blank.img >odd.img
 checksum_guard odd.img "$PSB" capture-panic odd.img --log panic.log --kmsg-size 64 --allow-empty 2>&1; echo "exit $?"
