@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <limits>
 #include <vector>
 
 namespace psb::format {
@@ -200,6 +201,27 @@ std::string inflate_failure(InflateStatus s, std::uint64_t limit, std::string_vi
       break;
   }
   return "invalid deflate data" + (message.empty() ? "" : " (" + std::string(message) + ")");
+}
+
+std::optional<std::string> deflate_once(std::string_view in, int level, int window_bits,
+                                        int mem_level, std::size_t max_out) {
+  z_stream zs{};
+  if (in.size() > std::numeric_limits<uInt>::max() ||
+      deflateInit2(&zs, level, Z_DEFLATED, window_bits, mem_level, Z_DEFAULT_STRATEGY) != Z_OK)
+    return std::nullopt;
+  // deflateBound() covers the gzip wrapper as well; a little more for safety.
+  const std::size_t cap = std::min<std::size_t>(max_out, deflateBound(&zs, in.size()) + 64);
+  std::string out(std::min<std::size_t>(cap, std::numeric_limits<uInt>::max()), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int ret = deflate(&zs, Z_FINISH);
+  const std::size_t produced = zs.total_out;
+  deflateEnd(&zs);
+  if (ret != Z_STREAM_END) return std::nullopt;
+  out.resize(produced);
+  return out;
 }
 
 }  // namespace psb::format

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "pstore_blk/format/decompress.hpp"
+
 namespace psb::format {
 
 std::size_t zbufsize_deflate_6_1(std::size_t bufsize) {
@@ -76,20 +78,7 @@ std::optional<std::string> deflate_window11(std::string_view in, std::size_t max
   // Z_DEFLATED, -DEFLATE_DEF_WINBITS (11), DEFLATE_DEF_MEMLEVEL (8), default
   // strategy); the output buffer is bufsize and a stream that does not end
   // inside it is a failure.
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -11, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return std::nullopt;
-  std::string out(std::min<std::size_t>(max_out, deflateBound(&zs, in.size())), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int ret = deflate(&zs, Z_FINISH);
-  const std::size_t produced = zs.total_out;
-  deflateEnd(&zs);
-  if (ret != Z_STREAM_END) return std::nullopt;
-  out.resize(produced);
-  return out;
+  return deflate_once(in, Z_DEFAULT_COMPRESSION, -11, 8, max_out);
 }
 
 std::size_t log_tail_start(std::string_view log, std::size_t budget) {

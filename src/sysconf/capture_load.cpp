@@ -2,14 +2,15 @@
 // modules.dep, the /init script, the capture command line, ELF checks.
 #include "pstore_blk/sysconf/capture_load.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
+
+#include "pstore_blk/format/decompress.hpp"
 
 namespace psb::sysconf {
 
@@ -86,21 +87,10 @@ std::string render_newc(const std::vector<CpioEntry>& entries) {
 }
 
 Result<std::string> gzip_bytes(std::string_view data) {
-  z_stream zs{};
   // windowBits 15 + 16: a gzip wrapper with no name and mtime 0.
-  if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
-    return make_error(Errc::kIo, "gzip: deflateInit2 failed");
-  std::string out(deflateBound(&zs, data.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  const std::size_t n = zs.total_out;
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return make_error(Errc::kIo, "gzip: deflate did not finish");
-  out.resize(n);
-  return out;
+  auto gz = format::deflate_once(data, 9, 15 + 16, 9, std::numeric_limits<std::size_t>::max());
+  if (!gz) return make_error(Errc::kIo, "gzip: deflate did not finish");
+  return std::move(*gz);
 }
 
 std::string module_name(std::string_view ko_path) {

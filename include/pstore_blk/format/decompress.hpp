@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -74,5 +75,14 @@ InflateResult inflate_raw(Bytes in, std::size_t max_out);
 /// Words for a failed status: "output exceeds N bytes", "deflate stream is
 /// cut short", "invalid deflate data (msg)".
 std::string inflate_failure(InflateStatus s, std::uint64_t limit, std::string_view message);
+
+/// zlib deflate of all of `in` at once (deflateInit2 with `level`,
+/// `window_bits` (negative: raw deflate; 16 + 8..15: a gzip wrapper with no
+/// name and mtime 0) and `mem_level`) into at most `max_out` bytes; nullopt
+/// when zlib refuses the parameters or the stream does not end inside
+/// `max_out`. The one deflate of the project: the capture record's raw
+/// deflate and the capture initramfs's gzip.
+std::optional<std::string> deflate_once(std::string_view in, int level, int window_bits,
+                                        int mem_level, std::size_t max_out);
 
 }  // namespace psb::format
