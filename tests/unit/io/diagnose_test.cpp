@@ -15,6 +15,7 @@
 
 #include "psb_catch.hpp"
 #include "pstore_blk/io/output_dir.hpp"
+#include "temp_dir.hpp"
 
 using namespace psb;
 
@@ -40,16 +41,6 @@ std::string slurp(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/psb-outdir-XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 }  // namespace
 
@@ -99,33 +90,34 @@ TEST_CASE("blank_fill: all 0x00 or all 0xFF, across chunk boundaries") {
 }
 
 TEST_CASE("OutputDir never replaces a name without replace, and never follows a symlink") {
-  TempDir t;
-  auto dir = io::OutputDir::open(t.path + "/out");
+  psb::test::TempDir tmp("psb-outdir");
+  const std::string& path = tmp.path();
+  auto dir = io::OutputDir::open(path + "/out");
   REQUIRE(dir);
   struct stat st = {};
-  REQUIRE(stat((t.path + "/out").c_str(), &st) == 0);
+  REQUIRE(stat((path + "/out").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
 
   REQUIRE(dir->write_file("a", "first", 0600, std::nullopt, 0, false));
   auto again = dir->write_file("a", "second", 0600, std::nullopt, 0, false);
   REQUIRE_FALSE(again);
   CHECK(again.error().code == Errc::kConflict);
-  CHECK(slurp(t.path + "/out/a") == "first");
+  CHECK(slurp(path + "/out/a") == "first");
   REQUIRE(dir->write_file("a", "second", 0600, std::nullopt, 0, true));
-  CHECK(slurp(t.path + "/out/a") == "second");
+  CHECK(slurp(path + "/out/a") == "second");
 
   // A planted symlink: refused without replace; with it the link itself is
   // replaced and its target is untouched.
-  std::ofstream(t.path + "/target") << "precious";  // closed at the end of the statement
-  REQUIRE(symlink("../target", (t.path + "/out/b").c_str()) == 0);
+  std::ofstream(path + "/target") << "precious";  // closed at the end of the statement
+  REQUIRE(symlink("../target", (path + "/out/b").c_str()) == 0);
   CHECK(dir->exists("b"));
   auto planted = dir->write_file("b", "record", 0600, std::nullopt, 0, false);
   REQUIRE_FALSE(planted);
   CHECK(planted.error().code == Errc::kConflict);
   REQUIRE(dir->write_file("b", "record", 0600, 1700000000, 5, true));
-  CHECK(slurp(t.path + "/target") == "precious");
+  CHECK(slurp(path + "/target") == "precious");
   struct stat lst = {};
-  REQUIRE(lstat((t.path + "/out/b").c_str(), &lst) == 0);
+  REQUIRE(lstat((path + "/out/b").c_str(), &lst) == 0);
   CHECK(S_ISREG(lst.st_mode));
   CHECK((lst.st_mode & 0777) == 0600);
   CHECK(lst.st_mtim.tv_sec == 1700000000);
@@ -133,14 +125,14 @@ TEST_CASE("OutputDir never replaces a name without replace, and never follows a 
 
   // Nothing else is left in the directory (no temporaries).
   std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(t.path + "/out")) ++n;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(path + "/out")) ++n;
   CHECK(n == 2);
   REQUIRE(dir->remove("a"));
   CHECK_FALSE(dir->exists("a"));
 
   CHECK_FALSE(dir->write_file("../escape", "x", 0600, std::nullopt, 0, true));
-  std::ofstream(t.path + "/file") << "x";
-  auto notdir = io::OutputDir::open(t.path + "/file");
+  std::ofstream(path + "/file") << "x";
+  auto notdir = io::OutputDir::open(path + "/file");
   REQUIRE_FALSE(notdir);
   CHECK(notdir.error().code == Errc::kInvalidArgument);
 }

@@ -6,13 +6,13 @@
 #include <string>
 
 #include "psb_catch.hpp"
+#include "temp_dir.hpp"
 
 using psb::io::RootFs;
 
 TEST_CASE("RootFs reads files below its root", "[io]") {
-  char tmpl[] = "/tmp/psb-rootfs-XXXXXX";
-  REQUIRE(mkdtemp(tmpl));
-  const std::string root = tmpl;
+  psb::test::TempDir tmp("psb-rootfs");
+  const std::string root = tmp.path();
   std::filesystem::create_directories(root + "/proc/sys/kernel");
   std::ofstream(root + "/proc/sys/kernel/osrelease") << "6.1.0-28-amd64 \nsecond line\n";
   std::ofstream(root + "/proc/b");
@@ -29,5 +29,4 @@ TEST_CASE("RootFs reads files below its root", "[io]") {
   CHECK(fs.list("/nowhere").empty());
   CHECK(RootFs("").is_live());
   CHECK(RootFs("/").host_path("/etc") == "/etc");
-  std::filesystem::remove_all(root);
 }

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "psb_catch.hpp"
+#include "temp_dir.hpp"
 
 using namespace psb::sysconf;
 namespace fs = std::filesystem;
@@ -107,16 +108,8 @@ std::string make_elf(const std::string& interp, unsigned type = 2) {
 }
 
 struct TempTree {
-  fs::path dir;
-  TempTree() {
-    char t[] = "/tmp/psb-capload-XXXXXX";
-    REQUIRE(mkdtemp(t) != nullptr);
-    dir = t;
-  }
-  ~TempTree() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  psb::test::TempDir tmp{"psb-capload"};
+  fs::path dir = tmp.path();
   void file(const std::string& abs, const std::string& data) {
     fs::create_directories((dir / abs.substr(1)).parent_path());
     std::ofstream(dir / abs.substr(1), std::ios::binary) << data;

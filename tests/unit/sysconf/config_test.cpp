@@ -11,6 +11,7 @@
 #include "fake_writer.hpp"
 #include "golden.hpp"
 #include "psb_catch.hpp"
+#include "temp_dir.hpp"
 
 using namespace psb::sysconf;
 using psb::io::RootFs;
@@ -32,14 +33,11 @@ SetupPlan plan_for(const SystemFacts& sf) {
 }
 
 struct TempRoot {
-  std::string path;
-  TempRoot(const std::string& tree) {
-    char tmpl[] = "/tmp/psb-root-XXXXXX";
-    REQUIRE(mkdtemp(tmpl));
-    path = tmpl;
+  psb::test::TempDir tmp{"psb-root"};
+  std::string path = tmp.path();
+  explicit TempRoot(const std::string& tree) {
     fs::copy(psb::test::source_path("fixtures/systems/" + tree), path, fs::copy_options::recursive);
   }
-  ~TempRoot() { fs::remove_all(path); }
   std::string read(const std::string& abs) const {
     std::ifstream in(path + abs);
     std::stringstream ss;

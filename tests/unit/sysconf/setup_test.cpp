@@ -17,6 +17,7 @@
 #include "fake_writer.hpp"
 #include "golden.hpp"
 #include "psb_catch.hpp"
+#include "temp_dir.hpp"
 
 using namespace psb::sysconf;
 using psb::Result;
@@ -34,12 +35,10 @@ std::string slurp(const std::string& path) {
 
 // A system tree and a disk image in a scratch directory.
 struct Machine {
-  std::string dir, root, disk;
+  psb::test::TempDir tmp{"psb-setup"};
+  std::string dir = tmp.path(), root, disk;
   bool capture = false;  // setup --capture-panics
   explicit Machine(const std::string& tree) {
-    char tmpl[] = "/tmp/psb-setup-XXXXXX";
-    REQUIRE(mkdtemp(tmpl));
-    dir = tmpl;
     root = dir + "/root";
     disk = dir + "/disk.img";
     fs::copy(psb::test::source_path("fixtures/systems/" + tree), root, fs::copy_options::recursive);
@@ -51,7 +50,6 @@ struct Machine {
         disk + " >/dev/null 2>&1";
     REQUIRE(std::system(cmd.c_str()) == 0);
   }
-  ~Machine() { fs::remove_all(dir); }
 
   // Every file, directory and symlink below the root: type, mode, content.
   std::map<std::string, std::string> tree() const {
@@ -358,12 +356,9 @@ TEST_CASE("undo says what the running kernel keeps until the next boot", "[sysco
   efi.backend_name = "efi_pstore";
   efi.build = Build::kModule;
   sf.rivals.push_back(efi);
-  char tmpl[] = "/tmp/psb-undo-XXXXXX";
-  REQUIRE(mkdtemp(tmpl));
   // A live-looking root is needed for still_live; plan through "/" would read
   // the host, so check the pure parts through a tree and set live by hand.
-  auto tx = plan_undo(s, sf, false, RootFs(tmpl));
-  fs::remove_all(tmpl);
+  auto tx = plan_undo(s, sf, false, RootFs(psb::test::TempDir("psb-undo").path()));
   REQUIRE(tx);
   CHECK(tx->still_live.empty());  // not the running system
   auto live = plan_undo(s, sf, false, RootFs("/"));
