@@ -414,7 +414,7 @@ int run_show(const ReadArgs& a) {
 // The scan thread decodes each record straight into a temporary file; a
 // second thread commits the files in record order (fchmod, futimens, fsync,
 // rename: most of what extract costs beyond reading, inflating and writing),
-// so committing one file overlaps decoding the next. At most kPending files
+// so committing files overlaps decoding the next ones. At most kPending files
 // wait: open descriptors and names, never record bytes. Every decision is the
 // committing thread's, in record order, as a one-thread run would take it.
 class Extractor {
@@ -453,7 +453,7 @@ class Extractor {
       if (done_) return;
       done_ = true;
     }
-    changed_.notify_all();
+    ready_.notify_one();
     if (thread_.joinable()) thread_.join();
     if (scan_error_ && !error_) error_ = scan_error_;
   }
@@ -474,26 +474,30 @@ class Extractor {
     io::OutputFile file;
     std::optional<format::FileTime> time;
   };
-  static constexpr std::size_t kPending = 32;
+  // Files go over in batches of kBatch (one wake-up each, not one a file);
+  // the scan waits while kPending are queued.
+  static constexpr std::size_t kBatch = 16, kPending = 64;
 
   void push(Pending p) {
     std::unique_lock<std::mutex> l(m_);
-    changed_.wait(l, [&] { return queue_.size() < kPending; });
+    room_.wait(l, [&] { return queue_.size() < kPending; });
     queue_.push_back(std::move(p));
+    const bool wake = queue_.size() == kBatch;
     l.unlock();
-    changed_.notify_all();
+    if (wake) ready_.notify_one();
   }
 
   void commit_loop() {
+    std::deque<Pending> batch;
     for (;;) {
       std::unique_lock<std::mutex> l(m_);
-      changed_.wait(l, [&] { return !queue_.empty() || done_; });
-      if (queue_.empty()) return;
-      Pending p = std::move(queue_.front());
-      queue_.pop_front();
+      ready_.wait(l, [&] { return queue_.size() >= kBatch || done_; });
+      if (queue_.empty() && done_) return;
+      batch.swap(queue_);
       l.unlock();
-      changed_.notify_all();
-      put(p);
+      room_.notify_one();
+      for (auto& p : batch) put(p);
+      batch.clear();
     }
   }
 
@@ -525,7 +529,7 @@ class Extractor {
   std::optional<Error> scan_error_;
   std::atomic<bool> failed_{false};
   std::mutex m_;
-  std::condition_variable changed_;
+  std::condition_variable ready_, room_;
   std::deque<Pending> queue_;
   bool done_ = false;
   std::thread thread_;
