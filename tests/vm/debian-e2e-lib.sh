@@ -286,9 +286,14 @@ e2e_panic_boot() {
     [[ $v == yes ]] || { show_cmd "$1" check; problem "check with the capture kernel loaded: panic '$v', expected YES"; }
     grep -aq 'Kernel panic - not syncing' "$serial" || fail "the guest did not panic (log: $serial)"
     grep -aq 'wrote Panic record' "$serial" || fail "the capture kernel wrote no record (log: $serial)"
-    t0=$(grep -a 'PANIC-AT' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)
-    t1=$(grep -a 'pstore-blk capture: panic record written at' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)
-    panic_to_disk=$((t1 - t0))
+    t0=$(grep -a 'PANIC-AT' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1 || true)
+    t1=$(grep -a 'pstore-blk capture: panic record written at' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1 || true)
+    if [[ $t0 =~ ^[0-9]+$ && $t1 =~ ^[0-9]+$ ]]; then
+        panic_to_disk=$((t1 - t0))
+    else
+        panic_to_disk="?"
+        problem "no panic or capture time on the console (PANIC-AT '$t0', written at '$t1'; log: $serial)"
+    fi
     note "panic to record on disk: ${panic_to_disk}s (TCG); capture-load: $(grep -a 'capture kernel loaded' "$px/journal.txt" | sed 's/^.*pstore-blk\[[0-9]*\]: //' | head -n1)"
 }
 

@@ -250,7 +250,9 @@ phase_panic() {
         return
     fi
     log "capture kernel loaded; crashing"
-    echo "psb-job: PANIC-AT $(date +%s)"
+    # Through the kernel's log, not psb-job's stdout: journald forwards that
+    # to the console later, and the panic may come first (it did in CI).
+    echo "psb-job: PANIC-AT $(date +%s)" >/dev/kmsg
     echo c >/proc/sysrq-trigger
     sleep 10
     fail "still alive after sysrq-c"
