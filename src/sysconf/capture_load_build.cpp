@@ -85,18 +85,17 @@ std::string partition_kname(const io::RootFs& root, const std::string& device) {
 // capture kernel must write where this kernel will read. With them the
 // capture may write into a partition that holds no record yet.
 std::vector<std::string> live_layout_args(const io::RootFs& root, const std::string& kname) {
-  const std::string dir = "/sys/module/pstore_blk/parameters/";
-  auto blkdev = root.read(dir + "blkdev");
-  if (!blkdev) return {};
-  const std::string dev = blkdev->substr(0, blkdev->find_first_of("\n"));
+  std::map<std::string, std::string> params;
+  std::vector<std::string> unreadable;
+  read_module_params(root, "pstore_blk", params, unreadable);
+  const std::string& dev = params["blkdev"];
   if (dev.empty() || partition_kname(root, dev) != kname) return {};
   std::vector<std::string> args;
   for (const char* k : {"kmsg", "pmsg", "console", "ftrace"}) {
-    auto v = root.read(dir + k + "_size");
-    const std::string t = v ? v->substr(0, v->find_first_of("\n")) : "";
-    if (t.empty() || t.size() > 9 || t.find_first_not_of("0123456789") != std::string::npos)
+    const std::string& v = params[std::string(k) + "_size"];
+    if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
       return {};
-    args.insert(args.end(), {std::string("--") + k + "-size", t});
+    args.insert(args.end(), {std::string("--") + k + "-size", v});
   }
   args.push_back("--allow-empty");
   return args;

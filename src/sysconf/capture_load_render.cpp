@@ -4,6 +4,7 @@
 #include <cstring>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "pstore_blk/sysconf/capture_load.hpp"
 
@@ -116,22 +117,40 @@ Result<ElfView> elf_view(std::span<const std::byte> b) {
   return v;
 }
 
+struct ProgramHeader {
+  std::uint64_t type = 0, offset = 0, filesz = 0;
+};
+
+// The program header table (include/uapi/linux/elf.h), bounds-checked.
+// Elf{32,64}_Ehdr: e_phoff 28/32, e_phentsize 42/54, e_phnum 44/56;
+// Elf{32,64}_Phdr: p_type 0, p_offset 4/8, p_filesz 16/32.
+Result<std::vector<ProgramHeader>> program_headers(const ElfView& v) {
+  const bool w = v.is64;
+  const std::uint64_t phoff = v.get(w ? 32 : 28, w ? 8 : 4);
+  const std::uint64_t phentsize = v.get(w ? 54 : 42, 2), phnum = v.get(w ? 56 : 44, 2);
+  if (phnum && (phentsize < (w ? 56u : 32u) || !v.has(phoff, phnum * phentsize)))
+    return make_error(Errc::kFormat, "truncated program headers");
+  std::vector<ProgramHeader> out;
+  for (std::uint64_t i = 0; i < phnum; ++i) {
+    const std::uint64_t ph = phoff + i * phentsize;
+    out.push_back(
+        {v.get(ph, 4), v.get(ph + (w ? 8 : 4), w ? 8 : 4), v.get(ph + (w ? 32 : 16), w ? 8 : 4)});
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::optional<std::string>> elf_interpreter(std::span<const std::byte> elf) {
   auto v = elf_view(elf);
   if (!v) return v.error();
-  const bool w = v->is64;
-  const std::uint64_t phoff = v->get(w ? 32 : 28, w ? 8 : 4);
-  const std::uint64_t phentsize = v->get(w ? 54 : 42, 2), phnum = v->get(w ? 56 : 44, 2);
-  for (std::uint64_t i = 0; i < phnum; ++i) {
-    const std::uint64_t ph = phoff + i * phentsize;
-    if (!v->has(ph, w ? 56 : 32)) return make_error(Errc::kFormat, "truncated program headers");
-    if (v->get(ph, 4) != 3) continue;  // PT_INTERP
-    const std::uint64_t off = v->get(ph + (w ? 8 : 4), w ? 8 : 4);
-    const std::uint64_t size = v->get(ph + (w ? 32 : 16), w ? 8 : 4);
-    if (!v->has(off, size)) return make_error(Errc::kFormat, "PT_INTERP out of the file");
-    std::string s(reinterpret_cast<const char*>(elf.data()) + off, size);
+  auto phdrs = program_headers(*v);
+  if (!phdrs) return phdrs.error();
+  for (const ProgramHeader& ph : *phdrs) {
+    if (ph.type != 3) continue;  // PT_INTERP
+    if (!v->has(ph.offset, ph.filesz))
+      return make_error(Errc::kFormat, "PT_INTERP out of the file");
+    std::string s(reinterpret_cast<const char*>(elf.data()) + ph.offset, ph.filesz);
     s.erase(std::find(s.begin(), s.end(), '\0'), s.end());
     return std::optional<std::string>(s);
   }
@@ -141,26 +160,20 @@ Result<std::optional<std::string>> elf_interpreter(std::span<const std::byte> el
 Result<std::string> elf_loaded_part(std::string elf) {
   auto v = elf_view(std::as_bytes(std::span(elf.data(), elf.size())));
   if (!v) return v.error();
+  auto phdrs = program_headers(*v);
+  if (!phdrs) return phdrs.error();
+  if (phdrs->empty()) return make_error(Errc::kFormat, "no program headers");
   const bool w = v->is64;
-  // Elf{32,64}_Ehdr: e_phoff 28/32, e_shoff 32/40, e_phentsize 42/54,
-  // e_phnum 44/56, e_shnum 48/60, e_shstrndx 50/62 (include/uapi/linux/elf.h).
-  const std::uint64_t phoff = v->get(w ? 32 : 28, w ? 8 : 4);
-  const std::uint64_t phentsize = v->get(w ? 54 : 42, 2), phnum = v->get(w ? 56 : 44, 2);
-  const std::uint64_t ehsize = w ? 64 : 52;
-  if (phnum == 0) return make_error(Errc::kFormat, "no program headers");
-  if (phentsize < (w ? 56u : 32u) || !v->has(phoff, phnum * phentsize))
-    return make_error(Errc::kFormat, "truncated program headers");
-  std::uint64_t end = std::max(ehsize, phoff + phnum * phentsize);
-  for (std::uint64_t i = 0; i < phnum; ++i) {
-    // Elf{32,64}_Phdr: p_offset 4/8, p_filesz 16/32.
-    const std::uint64_t ph = phoff + i * phentsize;
-    const std::uint64_t off = v->get(ph + (w ? 8 : 4), w ? 8 : 4);
-    const std::uint64_t size = v->get(ph + (w ? 32 : 16), w ? 8 : 4);
-    if (!v->has(off, size)) return make_error(Errc::kFormat, "a segment lies outside the file");
-    end = std::max(end, off + size);
+  std::uint64_t end = std::max<std::uint64_t>(
+      w ? 64 : 52, v->get(w ? 32 : 28, w ? 8 : 4) + phdrs->size() * v->get(w ? 54 : 42, 2));
+  for (const ProgramHeader& ph : *phdrs) {
+    if (!v->has(ph.offset, ph.filesz))
+      return make_error(Errc::kFormat, "a segment lies outside the file");
+    end = std::max(end, ph.offset + ph.filesz);
   }
   if (end >= elf.size()) return elf;
   elf.resize(end);
+  // Elf{32,64}_Ehdr: e_shoff 32/40, e_shnum 48/60, e_shstrndx 50/62.
   auto zero = [&](std::size_t off, std::size_t n) { std::fill_n(elf.begin() + off, n, '\0'); };
   zero(w ? 40 : 32, w ? 8 : 4);  // e_shoff
   zero(w ? 60 : 48, 2);          // e_shnum

@@ -27,6 +27,18 @@ const char* build_name(Build b) {
   return "unknown";
 }
 
+void read_module_params(const io::RootFs& fs, const std::string& module,
+                        std::map<std::string, std::string>& params,
+                        std::vector<std::string>& unreadable) {
+  const std::string dir = "/sys/module/" + module + "/parameters";
+  for (const auto& p : fs.list(dir)) {
+    if (auto v = fs.read_line(dir + "/" + p))
+      params[p] = *v;
+    else
+      unreadable.push_back(p);
+  }
+}
+
 const char* bootloader_name(Bootloader b) {
   switch (b) {
     case Bootloader::kGrub:
@@ -125,12 +137,7 @@ ModuleFacts module_facts(const io::RootFs& fs, const SystemFacts& sf, const std:
   m.config_symbol = symbol;
   const std::string sys = "/sys/module/" + name;
   m.loaded = fs.is_dir(sys);
-  for (const auto& p : fs.list(sys + "/parameters")) {
-    if (auto v = fs.read_line(sys + "/parameters/" + p))
-      m.params[p] = *v;
-    else
-      m.unreadable_params.push_back(p);
-  }
+  read_module_params(fs, name, m.params, m.unreadable_params);
   m.ko_path = find_ko(fs, sf.kernel_release, dir, file);
   if (!sf.config_source.empty()) {
     m.build = build_from_config(sf.config, symbol);

@@ -36,6 +36,12 @@ struct ModuleFacts {
   std::vector<std::string> unreadable_params;  ///< present but not readable (0400, not root)
 };
 
+/// /sys/module/<module>/parameters/* below `fs`: the readable ones in
+/// `params` (first line each), the names of the others in `unreadable`.
+void read_module_params(const io::RootFs& fs, const std::string& module,
+                        std::map<std::string, std::string>& params,
+                        std::vector<std::string>& unreadable);
+
 /// A backend other than pstore_blk that can take the single pstore slot.
 struct RivalBackend {
   std::string module;        ///< efi_pstore, ramoops, erst
