@@ -6,16 +6,19 @@
 // partition (fixtures/kernel/*/image.bin.xz, decompressed and cut out by
 // bench/run_bench.sh) are repeated into all 2048 64 KiB zones.
 //
-// Floors, in this process and the same run: list's = one read of each zone +
-// inflate of its payload with the tool's inflater (libdeflate, whole buffer);
-// extract's = the same + writing each record to its own file. list and
-// extract run as children (best of REPEAT); their CPU time (user + system)
-// and peak RSS come from wait4(), the floors' CPU time from getrusage().
+// Floors, in the same run: list's = one read of each zone + inflate of its
+// payload with the tool's inflater (libdeflate, whole buffer); extract's =
+// the same + writing each record to its own file. Each floor is a program of
+// its own (this binary, run as `psb_bench_extract floor|floor-write IMAGE
+// [DIR]`), so floor and tool alike pay exec and start-up, and every figure
+// comes the same way: list, extract and the floors run as children, in turn
+// (best of REPEAT), their CPU time (user + system) and peak RSS from wait4().
 // Both wall and CPU ratios are printed, with one PASS/FAIL line per target
 // (list and extract <= 1.2x their floors, peak RSS <= 16 MiB); the exit
 // status is 3 when a target fails.
 //
 // usage: psb_bench_extract PSTORE_BLK PARTITION_IMAGE WORKDIR [REPEAT]
+//        psb_bench_extract floor IMAGE | floor-write IMAGE DIR   (the floors)
 #include <fcntl.h>
 #include <libdeflate.h>
 #include <sys/resource.h>
@@ -63,12 +66,6 @@ double cpu_of(const struct rusage& ru) {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-double self_cpu() {
-  struct rusage ru = {};
-  getrusage(RUSAGE_SELF, &ru);
-  return cpu_of(ru);
-}
-
 // Wall and CPU (user + system) seconds of one run.
 struct Time {
   double wall = 1e9, cpu = 1e9;
@@ -113,14 +110,14 @@ std::size_t inflate(libdeflate_decompressor* d, const char* in, std::size_t n,
   return got;
 }
 
-Time floor_run(const std::string& image, std::size_t& inflated) {
-  auto t0 = Clock::now();
-  const double c0 = self_cpu();
+// Floor of list: reads each zone and inflates its payload; returns the
+// bytes inflated.
+std::size_t floor_list(const std::string& image) {
+  std::size_t inflated = 0;
   int fd = open(image.c_str(), O_RDONLY);
   std::vector<char> buf(kZone);
   std::vector<char> out(3 * kZone);
   libdeflate_decompressor* d = libdeflate_alloc_decompressor();
-  inflated = 0;
   for (std::size_t z = 0; z < kZones; ++z) {
     if (pread(fd, buf.data(), kZone, static_cast<off_t>(z * kZone)) != static_cast<ssize_t>(kZone))
       std::exit(1);
@@ -129,15 +126,12 @@ Time floor_run(const std::string& image, std::size_t& inflated) {
   }
   libdeflate_free_decompressor(d);
   close(fd);
-  return {std::chrono::duration<double>(Clock::now() - t0).count(), self_cpu() - c0};
+  return inflated;
 }
 
 // Floor of extract: the same read and inflate, each record written to its
 // own file (open, write, close) like extract does.
-Time floor_write_run(const std::string& image, const std::string& dir) {
-  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
-  auto t0 = Clock::now();
-  const double c0 = self_cpu();
+void floor_write(const std::string& image, const std::string& dir) {
   int fd = open(image.c_str(), O_RDONLY);
   std::vector<char> buf(kZone);
   std::vector<char> out(3 * kZone);
@@ -154,7 +148,6 @@ Time floor_write_run(const std::string& image, const std::string& dir) {
   }
   libdeflate_free_decompressor(d);
   close(fd);
-  return {std::chrono::duration<double>(Clock::now() - t0).count(), self_cpu() - c0};
 }
 
 // One target's verdict line.
@@ -164,9 +157,24 @@ bool verdict(const char* what, double ratio, double target) {
   return ok;
 }
 
+// Runs a child that must succeed.
+Child must_run(const char* what, const std::vector<std::string>& argv) {
+  Child c = run(argv);
+  if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
+    std::fprintf(stderr, "%s failed (status %d)\n", what, c.status);
+    std::exit(1);
+  }
+  return c;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string(argv[1]) == "floor") return floor_list(argv[2]) ? 0 : 1;
+  if (argc == 4 && std::string(argv[1]) == "floor-write") {
+    floor_write(argv[2], argv[3]);
+    return 0;
+  }
   if (argc < 4) {
     std::fprintf(stderr, "usage: %s PSTORE_BLK PARTITION_IMAGE WORKDIR [REPEAT]\n", argv[0]);
     return 2;
@@ -199,24 +207,20 @@ int main(int argc, char** argv) {
 
   Time best_floor, best_extract, best_wfloor, best_list;
   long max_rss = 0, list_rss = 0;
-  std::size_t inflated = 0;
+  const std::size_t inflated = floor_list(image);  // untimed: warms the page cache
+  const std::string self = "/proc/self/exe";
   const std::string outdir = work + "/out";
+  auto fresh_outdir = [&] { std::system(("rm -rf '" + outdir + "'").c_str()); };
   for (int i = 0; i < repeat; ++i) {
-    best_floor.best_of(floor_run(image, inflated));
-    best_wfloor.best_of(floor_write_run(image, outdir));
-    Child l = run({bin, "list", image});
-    if (!WIFEXITED(l.status) || WEXITSTATUS(l.status) != 0) {
-      std::fprintf(stderr, "list failed (status %d)\n", l.status);
-      return 1;
-    }
+    best_floor.best_of(must_run("the list floor", {self, "floor", image}).t);
+    fresh_outdir();
+    std::system(("mkdir -p '" + outdir + "'").c_str());
+    best_wfloor.best_of(must_run("the extract floor", {self, "floor-write", image, outdir}).t);
+    Child l = must_run("list", {bin, "list", image});
     best_list.best_of(l.t);
     list_rss = std::max(list_rss, l.maxrss_kib);
-    std::system(("rm -rf '" + outdir + "'").c_str());
-    Child c = run({bin, "extract", image, "--output-dir", outdir});
-    if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) {
-      std::fprintf(stderr, "extract failed (status %d)\n", c.status);
-      return 1;
-    }
+    fresh_outdir();
+    Child c = must_run("extract", {bin, "extract", image, "--output-dir", outdir});
     best_extract.best_of(c.t);
     max_rss = std::max(max_rss, c.maxrss_kib);
   }
