@@ -34,6 +34,8 @@ constexpr std::size_t kMaxLogBytes = 16u << 20;
 struct CaptureArgs {
   std::string target;
   std::optional<int> partition;
+  std::string partuuid;
+  std::string root = "/";  // where /sys/block and /dev are looked up for --partuuid
   std::string log;
   std::string vmcore;
   std::optional<long> kmsg_kib, pmsg_kib, console_kib, ftrace_kib;
@@ -265,7 +267,28 @@ int fail(const Error& e) {
   return e.code == Errc::kInvalidArgument ? kExitUsage : kExitFailure;
 }
 
-int run_capture(const CaptureArgs& a) {
+// With --partuuid, the target is the disk that holds that PARTUUID and the
+// partition its number: the capture kernel may have named the disks in
+// another order than the kernel that loaded it.
+Result<CaptureArgs> resolve_target(CaptureArgs a) {
+  if (a.partuuid.empty() == a.target.empty())
+    return make_error(Errc::kInvalidArgument, "give the pstore partition as TARGET or --partuuid");
+  if (a.partuuid.empty()) return a;
+  if (a.partition)
+    return make_error(Errc::kInvalidArgument, "--partuuid and --partition exclude each other");
+  auto loc = device::find_partition_by_uuid(io::RootFs(a.root), a.partuuid);
+  if (!loc) return loc.error();
+  a.target = io::RootFs(a.root).host_path(loc->disk);
+  a.partition = loc->partition.number;
+  std::cerr << fmt::format("pstore-blk: PARTUUID {} is partition {} of {}.\n", a.partuuid,
+                           loc->partition.number, loc->disk);
+  return a;
+}
+
+int run_capture(const CaptureArgs& given) {
+  auto resolved = resolve_target(given);
+  if (!resolved) return fail(resolved.error());
+  const CaptureArgs& a = *resolved;
   auto when = parse_time(a.time);
   if (!when) return fail(when.error());
   auto t = open_target(a);
@@ -302,8 +325,13 @@ int run_capture(const CaptureArgs& a) {
 void attach_capture_panic(CLI::App& sub, std::function<int()>& action) {
   auto a = std::make_shared<CaptureArgs>();
   sub.group("");  // hidden: run by the capture initramfs, not by hand
-  sub.add_option("TARGET", a->target, "pstore partition, or a disk holding it")->required();
+  sub.add_option("TARGET", a->target, "pstore partition, or a disk holding it");
   sub.add_option("--partition", a->partition, "use partition N of a whole disk")->type_name("N");
+  sub.add_option("--partuuid", a->partuuid,
+                 "instead of TARGET: the partition with this PARTUUID, on whichever disk holds it")
+      ->type_name("UUID");
+  sub.add_option("--root", a->root, "look up /sys/block and /dev below DIR (default /)")
+      ->type_name("DIR");
   sub.add_option("--log", a->log, "kernel log to store, oldest line first ('-': stdin)")
       ->type_name("FILE");
   sub.add_option("--vmcore", a->vmcore,

@@ -34,7 +34,9 @@ std::string kib(std::uint64_t n) { return fmt::format("{} KiB", (n + 1023) / 102
 void print_initramfs(const sysconf::CaptureInitramfs& img, bool verbose) {
   fmt::print("kernel:      {} ({})\n", img.kernel_image, img.release);
   fmt::print("cmdline:     {}\n", img.cmdline);
-  fmt::print("device:      /dev/{}\n", img.kname);
+  fmt::print("device:      /dev/{}{}\n", img.kname,
+             img.partuuid.empty() ? " (found by this name: its table gives no PARTUUID)"
+                                  : " (found by PARTUUID " + img.partuuid + ")");
   std::string layout;
   for (const auto& w : img.layout_args) layout += (layout.empty() ? "" : " ") + w;
   fmt::print("layout:      {}\n",

@@ -158,6 +158,48 @@ Result<PartitionTable> probe_partitions(const std::string& path,
   return info;
 }
 
+namespace {
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+}  // namespace
+
+Result<PartitionLocation> find_partition_by_uuid(const io::RootFs& root, const std::string& uuid) {
+  const std::string want = normalize_partuuid(uuid);
+  std::vector<PartitionLocation> found;
+  std::vector<std::string> looked, unreadable;
+  for (const std::string& name : root.list("/sys/block")) {
+    const auto sectors = root.read_line("/sys/block/" + name + "/size");
+    if (sectors && *sectors == "0") continue;  // no medium, unused loop or ram disk
+    const std::string dev = "/dev/" + name;
+    auto table = probe_partitions(root.host_path(dev));
+    if (!table) {
+      unreadable.push_back(name + " (" + table.error().message() + ")");
+      continue;
+    }
+    looked.push_back(name);
+    for (const PartitionInfo& p : table->partitions)
+      if (!want.empty() && normalize_partuuid(p.uuid) == want) found.push_back({dev, p});
+  }
+  if (found.size() == 1) return found.front();
+  if (found.empty()) {
+    std::string msg = "no partition has PARTUUID " + uuid +
+                      " (disks read: " + (looked.empty() ? "none" : joined(looked)) + ")";
+    if (!unreadable.empty()) msg += "; not readable: " + joined(unreadable);
+    return make_error(Errc::kNotFound, msg);
+  }
+  std::vector<std::string> where;
+  for (const auto& f : found)
+    where.push_back(f.disk + " partition " + std::to_string(f.partition.number));
+  return make_error(Errc::kConflict, "PARTUUID " + uuid + " is on " + std::to_string(found.size()) +
+                                         " partitions (" + joined(where) +
+                                         "): a cloned disk? refusing to choose");
+}
+
 Result<PstoreArea> open_pstore_area(const std::string& path, std::optional<int> partition) {
   PstoreArea area;
   auto f = io::FileSource::open(path);

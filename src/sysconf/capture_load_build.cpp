@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include "pstore_blk/device/facts.hpp"
+#include "pstore_blk/device/probe.hpp"
 #include "pstore_blk/sysconf/capture_load.hpp"
 
 namespace psb::sysconf {
@@ -77,6 +79,20 @@ std::string partition_kname(const io::RootFs& root, const std::string& device) {
   if (root.is_live())
     if (auto c = fs::canonical(p, ec); !ec) p = c;
   return p.filename().string();
+}
+
+// The PARTUUID of the pstore partition `device`, from its disk's table,
+// so that /init finds it in whatever order the capture kernel names the
+// disks; "" when it cannot be told (an image file, no table), and /init
+// then goes by the kernel name alone.
+std::string partition_uuid(const io::RootFs& root, const std::string& device) {
+  const device::DeviceFacts d = device::probe_device_facts(root, device);
+  if (!d.is_partition || d.parent.empty()) return "";
+  auto table = device::probe_partitions(root.host_path("/dev/" + d.parent));
+  if (!table) return "";
+  for (const auto& p : table->partitions)
+    if (p.number == d.partno) return p.uuid;
+  return "";
 }
 
 // The zone sizes pstore_blk uses now (module parameters, KiB), as
@@ -227,6 +243,7 @@ Result<CaptureInitramfs> build_capture_initramfs(const io::RootFs& root, const i
   if (!rel) return rel.error();
   img.release = *rel;
   img.kname = partition_kname(root, o.device);
+  img.partuuid = partition_uuid(root, o.device);
   const std::string kernel = o.kernel.empty() ? "/boot/vmlinuz-" + img.release : o.kernel;
   img.kernel_image = o.kernel.empty() ? root.host_path(kernel) : kernel;
   img.cmdline = build_capture_cmdline(root.read("/proc/cmdline").value_or(""), o.append);
@@ -240,6 +257,7 @@ Result<CaptureInitramfs> build_capture_initramfs(const io::RootFs& root, const i
   if (!dirs) return dirs.error();
   InitScriptParams p;
   p.device = "/dev/" + img.kname;
+  p.partuuid = img.partuuid;
   p.modules = img.modules;
   p.lib_dirs = *dirs;
   img.layout_args = live_layout_args(root, img.kname);

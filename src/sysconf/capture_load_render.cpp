@@ -50,17 +50,20 @@ std::string render_init_script(const InitScriptParams& p) {
     << p.watchdog_seconds << "; say 'watchdog: rebooting'; \"$bb\" reboot -f) &\n";
   for (const auto& m : p.modules)
     s << "$bb insmod " << sh_quote(m) << " || say 'insmod " << m << " failed'\n";
+  // Without a PARTUUID the named node must appear; with one, a node of that
+  // name only says the disks are there (the capture kernel may name them in
+  // another order), and capture-panic finds the partition by its PARTUUID.
+  const std::string target = p.partuuid.empty() ? dev : "--partuuid " + sh_quote(p.partuuid);
   s << "i=0\n"
        "while [ ! -b "
     << dev << " ] && [ $i -lt " << p.device_wait_seconds
     << " ]; do $bb sleep 1; i=$((i + 1)); done\n"
        "if [ ! -e /proc/vmcore ]; then\n"
-       "  say 'no /proc/vmcore: not booted as a capture kernel'\n"
-       "elif [ ! -b "
-    << dev << " ]; then\n  say 'no block device " << p.device << " after " << p.device_wait_seconds
-    << " s'\n"
-       "elif "
-    << p.binary << " capture-panic " << dev << " --vmcore /proc/vmcore";
+       "  say 'no /proc/vmcore: not booted as a capture kernel'\n";
+  if (p.partuuid.empty())
+    s << "elif [ ! -b " << dev << " ]; then\n  say 'no block device " << p.device << " after "
+      << p.device_wait_seconds << " s'\n";
+  s << "elif " << p.binary << " capture-panic " << target << " --vmcore /proc/vmcore";
   for (const auto& w : p.capture_args) s << " " << sh_quote(w);
   s << "; then\n"
        "  say \"panic record written at $($bb date +%s)\"\n"

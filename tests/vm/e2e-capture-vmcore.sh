@@ -13,7 +13,8 @@
 #    block driver has panic_write.
 # 2. The capture kernel boots from capture-load's busybox initramfs (virtio
 #    modules, the pstore-blk binary) whose /init runs
-#        pstore-blk capture-panic /dev/vda2 --vmcore /proc/vmcore
+#        pstore-blk capture-panic --partuuid <vda2's> --vmcore /proc/vmcore
+#    which finds the partition by its PARTUUID on the disks of /sys/block,
 #    and reboots (QEMU -no-reboot: exits).
 # 3. A read boot exports /sys/fs/pstore. The kernel must list the panic as
 #    dmesg-pstore_blk-2 ("Panic#1 Part1", the panic message, the newest lines
@@ -100,6 +101,11 @@ cat "$work/arm/export/capture-load.out" >&2
 grep -a 'panic:' "$work/arm/export/check.out" >&2 \
     || fail "no check output from the armed guest"
 grep -aq 'wrote Panic record' "$serial" || fail "capture-panic wrote nothing (log: $serial)"
+# /init went by the PARTUUID capture-load read from vda's table.
+grep -aq 'found by PARTUUID 5053422d-0002-4000-8000-000000000001' "$work/arm/export/capture-load.out" \
+    || fail "capture-load did not name the partition by its PARTUUID"
+grep -aq 'PARTUUID 5053422d-0002-4000-8000-000000000001 is partition 2 of /dev/vda' "$serial" \
+    || fail "capture-panic did not find the partition by its PARTUUID (log: $serial)"
 t0=$(grep -a 'PANIC-AT' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)
 t1=$(grep -a 'pstore-blk capture: panic record written at' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1)
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pstore_blk/io/byte_source.hpp"
+#include "pstore_blk/io/rootfs.hpp"
 #include "pstore_blk/result.hpp"
 
 namespace psb::device {
@@ -38,6 +39,22 @@ struct PartitionTable {
 /// short of the disk its table describes).
 Result<PartitionTable> probe_partitions(const std::string& path,
                                         std::optional<std::uint64_t> size = std::nullopt);
+
+/// Where a PARTUUID lives: the whole disk's node and the partition on it.
+struct PartitionLocation {
+  std::string disk;  ///< "/dev/nvme0n1" (a path of the system below the root)
+  PartitionInfo partition;
+};
+
+/// Finds the partition whose PARTUUID is `uuid` (any case) on the disks
+/// the kernel lists in /sys/block of `root`, reading each disk's partition
+/// table from its node /dev/<name> with libblkid. Needs neither udev nor
+/// the partitions' own nodes: the capture kernel's initramfs has neither,
+/// and may name the disks in another order than the crashed kernel did.
+/// Disks of size 0 are skipped. Exactly one partition must match: none is
+/// Errc::kNotFound (naming the disks looked at and those that could not be
+/// read), two or more (a cloned disk) Errc::kConflict.
+Result<PartitionLocation> find_partition_by_uuid(const io::RootFs& root, const std::string& uuid);
 
 /// The area the reader should parse: the whole source or one partition.
 struct PstoreArea {

@@ -49,7 +49,10 @@ Result<std::vector<std::string>> order_modules(std::string_view modules_dep,
 std::string module_name(std::string_view ko_path);
 
 struct InitScriptParams {
-  std::string device;                 // "/dev/vda2"
+  std::string device;  // "/dev/vda2"
+  /// The partition's PARTUUID: capture-panic then finds it by that on
+  /// whichever disk holds it (--partuuid); empty: by `device` alone.
+  std::string partuuid;
   std::vector<std::string> modules;   // archive paths, in load order
   std::vector<std::string> lib_dirs;  // LD_LIBRARY_PATH of pstore-blk
   std::string binary = "/bin/pstore-blk";
@@ -109,6 +112,7 @@ struct CaptureLoadOptions {
 struct CaptureInitramfs {
   std::string release;       // kernel release the modules are for
   std::string kname;         // kernel name of the partition ("vda2")
+  std::string partuuid;      // its PARTUUID, "" when its table does not say
   std::string kernel_image;  // path of the kernel to load
   std::string cmdline;
   std::vector<std::string> modules;  // archive paths of the .ko in load order

@@ -268,6 +268,23 @@ TEST_CASE("render_init_script: mounts, watchdog, modules, capture, reboot",
   at("export LD_LIBRARY_PATH='/usr/lib/x86_64-linux-gnu'");
 }
 
+TEST_CASE("render_init_script: with a PARTUUID, capture-panic finds the partition by it",
+          "[sysconf][capture-load]") {
+  InitScriptParams p;
+  p.device = "/dev/nvme0n1p9";
+  p.partuuid = "0fc63daf-8483-4772-8e79-3d69d8477de4";
+  p.capture_args = {"--kmsg-size", "64"};
+  const std::string s = render_init_script(p);
+  INFO(s);
+  // The name still bounds the wait for the disks, but does not pick the target:
+  // a missing node is no reason to give up.
+  CHECK(s.find("while [ ! -b '/dev/nvme0n1p9' ] && [ $i -lt 30 ]") != std::string::npos);
+  CHECK(s.find("elif [ ! -b") == std::string::npos);
+  CHECK(s.find("capture-panic --partuuid '0fc63daf-8483-4772-8e79-3d69d8477de4' --vmcore "
+               "/proc/vmcore '--kmsg-size' '64'; then") != std::string::npos);
+  CHECK(s.find("capture-panic '/dev/nvme0n1p9'") == std::string::npos);
+}
+
 TEST_CASE("build_capture_cmdline keeps the console and adds the capture words",
           "[sysconf][capture-load]") {
   CHECK(build_capture_cmdline("BOOT_IMAGE=/vmlinuz-6.1.0-56-amd64 root=UUID=1 ro console=tty0 "
