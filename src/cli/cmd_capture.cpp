@@ -20,6 +20,7 @@
 #include "pstore_blk/device/probe.hpp"
 #include "pstore_blk/format/kmsg_writer.hpp"
 #include "pstore_blk/format/vmcore.hpp"
+#include "pstore_blk/io/diagnose.hpp"
 #include "pstore_blk/io/partition_writer.hpp"
 #include "pstore_blk/io/reader.hpp"
 
@@ -156,20 +157,16 @@ std::size_t zones_with_signature(const io::ScanSummary& sum, bool kmsg_only) {
 // other data that happens to have the name (a disk enumerated in another
 // order by the capture kernel).
 Result<void> check_blank(const Target& t) {
-  std::array<std::byte, 4096> buf{};
+  const io::ByteSource& src = t.area.source();
   for (const auto& z : t.sum.zones) {
-    const std::span<std::byte> head(buf.data(), std::min<std::uint64_t>(buf.size(), z.slot.size));
-    auto n = t.area.source().read_at(z.slot.offset, head);
-    if (!n) return n.error();
-    std::byte* const end = head.data() + *n;
-    std::byte* const nz =
-        std::find_if(head.data(), end, [](std::byte b) { return b != std::byte{0}; });
-    if (nz != end)
+    auto at = io::find_not_fill(src, z.slot.offset, std::min<std::uint64_t>(4096, z.slot.size), 0);
+    if (!at) return at.error();
+    if (*at)
       return make_error(
           Errc::kConflict,
           fmt::format("'{}' holds no pstore/zone record and is not blank at offset {} (zone {}): "
                       "not the pstore partition, refusing to write",
-                      t.area.source().name(), z.slot.offset + (nz - head.data()), z.slot.index));
+                      src.name(), **at, z.slot.index));
   }
   return {};
 }

@@ -466,7 +466,12 @@ class Extractor {
 
   const std::vector<std::string>& written() const { return written_; }
   const std::vector<std::string>& clashes() const { return clashes_; }
-  std::optional<Error>& error() { return error_; }
+  const std::optional<Error>& error() const { return error_; }
+  // An error of the run after finish() (the directory's fsync); the first
+  // error stays the one reported.
+  void record_error(Error e) {
+    if (!error_) error_ = std::move(e);
+  }
 
  private:
   struct Pending {
@@ -548,7 +553,7 @@ int run_extract(const ReadArgs& a) {
   if (!sum || ex.error() || !ex.clashes().empty()) ex.roll_back();
   if (!sum) return fail(sum.error());
   if (!ex.error() && !ex.written().empty())
-    if (auto synced = dir->sync(); !synced) ex.error() = synced.error();
+    if (auto synced = dir->sync(); !synced) ex.record_error(synced.error());
   if (ex.error()) return fail(*ex.error());
   if (!ex.clashes().empty()) {
     std::string names;

@@ -37,26 +37,35 @@ Result<std::optional<Compression>> sniff_compression(const ByteSource& src) {
   return std::optional<Compression>();
 }
 
-Result<std::optional<std::uint8_t>> blank_fill(const ByteSource& src, std::uint64_t limit) {
-  const std::uint64_t end = std::min(src.size(), limit);
+Result<std::optional<std::uint64_t>> find_not_fill(const ByteSource& src, std::uint64_t offset,
+                                                   std::uint64_t len, std::uint8_t fill) {
+  const std::uint64_t size = src.size();
+  const std::uint64_t end = offset >= size ? offset : offset + std::min(len, size - offset);
   constexpr std::size_t kChunk = 1 << 20;
-  std::vector<std::byte> buf(kChunk);
-  std::optional<std::uint8_t> fill;
-  for (std::uint64_t off = 0; off < end; off += kChunk) {
+  std::vector<std::byte> buf(
+      static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, end - offset)));
+  for (std::uint64_t off = offset; off < end; off += kChunk) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, end - off));
     auto n = src.read_at(off, std::span(buf).first(want));
     if (!n) return n.error();
     if (*n == 0) break;
-    if (!fill) {
-      const auto b = static_cast<std::uint8_t>(buf[0]);
-      if (b != 0x00 && b != 0xFF) return std::optional<std::uint8_t>();
-      fill = b;
-    }
     const auto* p = buf.data();
-    if (std::any_of(p, p + *n, [&](std::byte x) { return static_cast<std::uint8_t>(x) != *fill; }))
-      return std::optional<std::uint8_t>();
+    const auto* q =
+        std::find_if(p, p + *n, [&](std::byte x) { return static_cast<std::uint8_t>(x) != fill; });
+    if (q != p + *n) return std::optional<std::uint64_t>(off + static_cast<std::uint64_t>(q - p));
   }
-  return fill;
+  return std::optional<std::uint64_t>();
+}
+
+Result<std::optional<std::uint8_t>> blank_fill(const ByteSource& src, std::uint64_t limit) {
+  std::array<std::byte, 1> first{};
+  auto n = src.read_at(0, first);
+  if (!n) return n.error();
+  const auto b = static_cast<std::uint8_t>(first[0]);
+  if (*n == 0 || limit == 0 || (b != 0x00 && b != 0xFF)) return std::optional<std::uint8_t>();
+  auto other = find_not_fill(src, 0, limit, b);
+  if (!other) return other.error();
+  return *other ? std::optional<std::uint8_t>() : std::optional<std::uint8_t>(b);
 }
 
 }  // namespace psb::io

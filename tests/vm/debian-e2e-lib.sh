@@ -187,17 +187,24 @@ e2e_check_rerun() {
     done <"$rx/rerun-written.list"
 }
 
+# e2e_check_running NAME WHAT: at boot NAME (WHAT, in the problems) no unit
+# failed, the system is running and the guest's job reported no failure.
+e2e_check_running() {
+    local failed state
+    failed=$(section "$1" 'failed units' boot)
+    [[ -z $failed ]] || problem "failed units at $2: $(tr '\n' ' ' <<<"$failed")"
+    state=$(state_of "$1" is-system-running boot)
+    [[ $state == running ]] || problem "system state at $2 is '$state', expected running"
+    e2e_guest_failed "$1"
+}
+
 # e2e_check_attached_boot NAME: the boot after setup: no failed unit, state
 # running, pstore_blk holds the slot (attached by itself), check says YES.
 e2e_check_attached_boot() {
-    local ox=$work/$1/export failed rc v reason
+    local ox=$work/$1/export rc v reason
     note "$1 boot: system $(state_of "$1" is-system-running boot), backend=$(state_of "$1" backend boot); $(grep -a -o 'pstore_blk: attached.*' "$ox/dmesg.txt" | head -n1)"
     note "unit order: $(section "$1" 'unit order' boot | tr '\n' ';')"
-    failed=$(section "$1" 'failed units' boot)
-    [[ -z $failed ]] || problem "failed units at the boot after setup: $(tr '\n' ' ' <<<"$failed")"
-    [[ $(state_of "$1" is-system-running boot) == running ]] \
-        || problem "system state at the boot after setup is '$(state_of "$1" is-system-running boot)', expected running"
-    e2e_guest_failed "$1"
+    e2e_check_running "$1" "the boot after setup"
     [[ $(state_of "$1" backend boot) == pstore_blk ]] || problem "backend at boot is '$(state_of "$1" backend boot)', not pstore_blk"
     rc=$(cmd_rc "$1" check)
     IFS=$'\t' read -r v reason < <(python3 "$PSB_VM_DIR/verdict.py" oops "$ox/cmd/check-json.out" "$ox/cmd/check.out")
@@ -271,14 +278,10 @@ e2e_capture_cmdline() {
 # are saved; then sysrq-c, and the capture kernel writes the record (QEMU
 # exits when it reboots). Sets panic_to_disk (seconds, guest clocks).
 e2e_panic_boot() {
-    local px=$work/$1/export serial=$work/$1/serial.log rc v reason t0 t1 failed
+    local px=$work/$1/export serial=$work/$1/serial.log rc v reason t0 t1
     PSB_DONE_MARKER='pstore-blk capture: panic record written at' e2e_boot "$1" panic
-    e2e_guest_failed "$1"
     note "$1 boot: system $(state_of "$1" is-system-running boot); crash slot: $(cat "$px/crash-slot")"
-    failed=$(section "$1" 'failed units' boot)
-    [[ -z $failed ]] || problem "failed units at the boot with the capture unit: $(tr '\n' ' ' <<<"$failed")"
-    [[ $(state_of "$1" is-system-running boot) == running ]] \
-        || problem "system state with the capture unit is '$(state_of "$1" is-system-running boot)', expected running"
+    e2e_check_running "$1" "the boot with the capture unit"
     grep -q '^loaded=1 ' "$px/crash-slot" || problem "no crash kernel loaded: $(cat "$px/capture-unit.txt")"
     rc=$(cmd_rc "$1" check)
     IFS=$'\t' read -r v reason < <(python3 "$PSB_VM_DIR/verdict.py" panic "$px/cmd/check-json.out" "$px/cmd/check.out")
@@ -286,6 +289,8 @@ e2e_panic_boot() {
     [[ $v == yes ]] || { show_cmd "$1" check; problem "check with the capture kernel loaded: panic '$v', expected YES"; }
     grep -aq 'Kernel panic - not syncing' "$serial" || fail "the guest did not panic (log: $serial)"
     grep -aq 'wrote Panic record' "$serial" || fail "the capture kernel wrote no record (log: $serial)"
+    grep -aq 'pstore-blk: PARTUUID .* is partition [0-9]* of /dev/' "$serial" \
+        || problem "the capture kernel did not find the partition by its PARTUUID (log: $serial)"
     t0=$(grep -a 'PANIC-AT' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1 || true)
     t1=$(grep -a 'pstore-blk capture: panic record written at' "$serial" | tr -d '\r' | awk '{print $NF}' | tail -n1 || true)
     if [[ $t0 =~ ^[0-9]+$ && $t1 =~ ^[0-9]+$ ]]; then

@@ -86,6 +86,21 @@ export_boot() {
     fi
 }
 
+# export_written NAME MARKER DIR...: the regular files below DIR... newer
+# than MARKER (systemd's timer stamps and random seed and ldconfig's cache
+# aside), listed in $EXPORT/NAME.list and copied with their paths below
+# $EXPORT/NAME.
+export_written() {
+    local name=$1 marker=$2 f
+    shift 2
+    find "$@" -xdev -newer "$marker" -type f 2>/dev/null \
+        | grep -v '^/var/lib/systemd/\(timers\|random-seed\)\|^/etc/ld.so.cache' | sort >"$EXPORT/$name.list"
+    while read -r f; do
+        mkdir -p "$EXPORT/$name$(dirname "$f")"
+        cp -p "$f" "$EXPORT/$name$f"
+    done <"$EXPORT/$name.list"
+}
+
 # rerun_setup: a user re-runs setup with the same arguments: nothing may
 # change. Files it wrote go to $EXPORT/rerun-written*.
 rerun_setup() {
@@ -93,11 +108,7 @@ rerun_setup() {
     sleep 1
     # shellcheck disable=SC2086
     run_cmd setup-rerun pstore-blk setup $PSB_SETUP_ARGS --yes
-    find /etc /boot /var/lib/pstore-blk -xdev -newer /run/psb-marker -type f 2>/dev/null | sort >"$EXPORT/rerun-written.list"
-    while read -r f; do
-        mkdir -p "$EXPORT/rerun-written$(dirname "$f")"
-        cp -p "$f" "$EXPORT/rerun-written$f"
-    done <"$EXPORT/rerun-written.list"
+    export_written rerun-written /run/psb-marker /etc /boot /var/lib/pstore-blk
 }
 
 # install_libs: libraries shipped with the binary (job libs/) that this
@@ -130,13 +141,8 @@ capture_setup() {
     sleep 1
     # shellcheck disable=SC2086
     run_cmd capture-setup pstore-blk setup $PSB_SETUP_ARGS --capture-panics --yes
-    local rc=$RC f
-    find /etc /boot /var/lib/pstore-blk -xdev -newer /run/psb-marker-capture -type f 2>/dev/null \
-        | grep -v '^/etc/ld.so.cache' | sort >"$EXPORT/capture-written.list"
-    while read -r f; do
-        mkdir -p "$EXPORT/capture-written$(dirname "$f")"
-        cp -p "$f" "$EXPORT/capture-written$f"
-    done <"$EXPORT/capture-written.list"
+    local rc=$RC
+    export_written capture-written /run/psb-marker-capture /etc /boot /var/lib/pstore-blk
     run_cmd status-after-capture-setup pstore-blk status
     [[ $rc == 0 ]] || fail "pstore-blk setup $PSB_SETUP_ARGS --capture-panics --yes exited $rc: $(tail -n 3 "$EXPORT/cmd/capture-setup.err" | tr '\n' ' ')"
 }
@@ -164,12 +170,7 @@ phase_setup() {
     run_cmd setup pstore-blk setup $PSB_SETUP_ARGS --yes
     local setup_rc=$RC
     udevadm settle --timeout=60 || true
-    find /etc /boot /var/lib /usr/local/lib -xdev -newer /run/psb-marker -type f 2>/dev/null \
-        | grep -v '^/var/lib/systemd/\(timers\|random-seed\)\|^/etc/ld.so.cache' | sort >"$EXPORT/written.list"
-    while read -r f; do
-        mkdir -p "$EXPORT/written$(dirname "$f")"
-        cp -p "$f" "$EXPORT/written$f"
-    done <"$EXPORT/written.list"
+    export_written written /run/psb-marker /etc /boot /var/lib /usr/local/lib
     sysstate after-setup
     run_cmd check-after-setup pstore-blk check
     run_cmd status-after-setup pstore-blk status

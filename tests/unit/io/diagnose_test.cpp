@@ -1,4 +1,4 @@
-// io::sniff_compression and io::blank_fill: what a source is, before any
+// io::sniff_compression, io::blank_fill and io::find_not_fill: what a source is, before any
 // layout reasoning (issue 11 item 3), and io::OutputDir: extract never
 // replaces a name without being told to and never follows a planted symlink
 // (issue 11 item 7).
@@ -87,6 +87,26 @@ TEST_CASE("blank_fill: all 0x00 or all 0xFF, across chunk boundaries") {
   r = io::blank_fill(m, 128u << 20);
   REQUIRE(r);
   CHECK_FALSE(*r);
+}
+
+TEST_CASE("find_not_fill: the first other byte, from an offset, within a length") {
+  std::vector<std::byte> b((2u << 20) + 100, std::byte{0});
+  b[(1u << 20) + 7] = std::byte{0x42};  // in the second 1 MiB chunk of a scan from 0
+  b.back() = std::byte{0x43};
+  io::MemorySource src(b);
+  auto at = [&](std::uint64_t off, std::uint64_t len, std::uint8_t fill) {
+    auto r = io::find_not_fill(src, off, len, fill);
+    REQUIRE(r);
+    return *r;
+  };
+  CHECK(at(0, b.size(), 0) == std::optional<std::uint64_t>((1u << 20) + 7));
+  CHECK(at(0, (1u << 20) + 7, 0) == std::nullopt);  // the length ends just before it
+  CHECK(at((1u << 20) + 8, 1u << 30, 0) == std::optional<std::uint64_t>(b.size() - 1));
+  CHECK(at(b.size() - 1, 1, 0x43) == std::nullopt);
+  CHECK(at(5, 10, 0xFF) == std::optional<std::uint64_t>(5));
+  CHECK(at(b.size(), 4096, 0) == std::nullopt);      // starts at the end
+  CHECK(at(b.size() + 9, 4096, 0) == std::nullopt);  // and past it
+  CHECK(at(0, 0, 0xFF) == std::nullopt);
 }
 
 TEST_CASE("OutputDir never replaces a name without replace, and never follows a symlink") {
