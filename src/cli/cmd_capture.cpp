@@ -36,7 +36,8 @@ struct CaptureArgs {
   std::string target;
   std::optional<int> partition;
   std::string partuuid;
-  std::string root = "/";  // where /sys/block and /dev are looked up for --partuuid
+  std::string root = "/";     // where /sys/block and /dev are looked up for --partuuid
+  unsigned wait_seconds = 0;  // for the --partuuid's disk to appear
   std::string log;
   std::string vmcore;
   std::optional<long> kmsg_kib, pmsg_kib, console_kib, ftrace_kib;
@@ -273,12 +274,20 @@ Result<CaptureArgs> resolve_target(CaptureArgs a) {
   if (a.partuuid.empty()) return a;
   if (a.partition)
     return make_error(Errc::kInvalidArgument, "--partuuid and --partition exclude each other");
-  auto loc = device::find_partition_by_uuid(io::RootFs(a.root), a.partuuid);
+  const io::RootFs root(a.root);
+  // Disks probe asynchronously: one that is not there yet may come.
+  unsigned waited = 0;
+  auto loc = device::find_partition_by_uuid(root, a.partuuid);
+  for (; !loc && loc.error().code == Errc::kNotFound && waited < a.wait_seconds; ++waited) {
+    ::sleep(1);
+    loc = device::find_partition_by_uuid(root, a.partuuid);
+  }
   if (!loc) return loc.error();
-  a.target = io::RootFs(a.root).host_path(loc->disk);
+  a.target = root.host_path(loc->disk);
   a.partition = loc->partition.number;
-  std::cerr << fmt::format("pstore-blk: PARTUUID {} is partition {} of {}.\n", a.partuuid,
-                           loc->partition.number, loc->disk);
+  std::cerr << fmt::format("pstore-blk: PARTUUID {} is partition {} of {}{}.\n", a.partuuid,
+                           loc->partition.number, loc->disk,
+                           waited ? fmt::format(" (found after {} s)", waited) : "");
   return a;
 }
 
@@ -329,6 +338,9 @@ void attach_capture_panic(CLI::App& sub, std::function<int()>& action) {
       ->type_name("UUID");
   sub.add_option("--root", a->root, "look up /sys/block and /dev below DIR (default /)")
       ->type_name("DIR");
+  sub.add_option("--wait-seconds", a->wait_seconds,
+                 "with --partuuid: wait up to N seconds for a disk holding it to appear")
+      ->type_name("N");
   sub.add_option("--log", a->log, "kernel log to store, oldest line first ('-': stdin)")
       ->type_name("FILE");
   sub.add_option("--vmcore", a->vmcore,

@@ -50,20 +50,24 @@ std::string render_init_script(const InitScriptParams& p) {
     << p.watchdog_seconds << "; say 'watchdog: rebooting'; \"$bb\" reboot -f) &\n";
   for (const auto& m : p.modules)
     s << "$bb insmod " << sh_quote(m) << " || say 'insmod " << m << " failed'\n";
-  // Without a PARTUUID the named node must appear; with one, a node of that
-  // name only says the disks are there (the capture kernel may name them in
-  // another order), and capture-panic finds the partition by its PARTUUID.
-  const std::string target = p.partuuid.empty() ? dev : "--partuuid " + sh_quote(p.partuuid);
-  s << "i=0\n"
-       "while [ ! -b "
-    << dev << " ] && [ $i -lt " << p.device_wait_seconds
-    << " ]; do $bb sleep 1; i=$((i + 1)); done\n"
-       "if [ ! -e /proc/vmcore ]; then\n"
+  // With a PARTUUID, capture-panic waits for the disk that holds it (the
+  // capture kernel may name the disks in another order); without, the
+  // named node must appear.
+  const std::string wait = std::to_string(p.device_wait_seconds);
+  if (p.partuuid.empty())
+    s << "i=0\n"
+         "while [ ! -b "
+      << dev << " ] && [ $i -lt " << wait << " ]; do $bb sleep 1; i=$((i + 1)); done\n";
+  s << "if [ ! -e /proc/vmcore ]; then\n"
        "  say 'no /proc/vmcore: not booted as a capture kernel'\n";
   if (p.partuuid.empty())
     s << "elif [ ! -b " << dev << " ]; then\n  say 'no block device " << p.device << " after "
-      << p.device_wait_seconds << " s'\n";
-  s << "elif " << p.binary << " capture-panic " << target << " --vmcore /proc/vmcore";
+      << wait << " s'\n"
+      << "elif " << p.binary << " capture-panic " << dev;
+  else
+    s << "elif " << p.binary << " capture-panic --partuuid " << sh_quote(p.partuuid)
+      << " --wait-seconds " << wait;
+  s << " --vmcore /proc/vmcore";
   for (const auto& w : p.capture_args) s << " " << sh_quote(w);
   s << "; then\n"
        "  say \"panic record written at $($bb date +%s)\"\n"

@@ -26,6 +26,17 @@ mkdir root/sys/block/vdc
 checksum_guard root/dev/vdb "$PSB" capture-panic --root root --partuuid $pstore --log panic.log 2>&1
 echo "exit $?"
 rm -r root/dev/vdc root/sys/block/vdc
+echo "== waits for a disk that comes late (--wait-seconds), and gives up on one that never does"
+mv root/dev/vdb vdb.late
+rmdir root/sys/block/vdb
+(sleep 1 && mv vdb.late root/dev/vdb && mkdir root/sys/block/vdb) &
+"$PSB" capture-panic --root root --partuuid $pstore --wait-seconds 20 --log panic.log --time 1795800001 2>&1 \
+    | sed 's/found after [0-9]* s/found after N s/'
+wait
+"$PSB" list root/dev/vdb -o name,reason,count -n 2>&1
+start=$(date +%s)
+"$PSB" capture-panic --root root --partuuid 5053422D-0009-4000-8000-000000000001 --wait-seconds 2 --log panic.log 2>&1
+echo "exit $? after at least 2 s: $(( $(date +%s) - start >= 2 ))"
 echo "== refused: TARGET and --partuuid, neither, --partition with --partuuid"
 "$PSB" capture-panic root/dev/vdb --root root --partuuid $pstore --log panic.log 2>&1; echo "exit $?"
 "$PSB" capture-panic --log panic.log 2>&1; echo "exit $?"
