@@ -19,15 +19,8 @@ if readelf -l /bin/busybox 2>/dev/null | grep -q INTERP; then
   echo "skip: /bin/busybox is dynamically linked (apt-get install busybox-static)"
   exit 77
 fi
-scratch=$(mktemp -d)
-[[ "$preserve" == --preserve ]] && echo "scratch: $scratch" || trap 'rm -rf "$scratch"' EXIT
-
-fail=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+# shellcheck source=tests/cli/check.inc
+. "$(dirname "$0")/check.inc"
 
 root=$scratch/root
 rel=6.12.99-test-amd64

@@ -10,15 +10,8 @@ set -uo pipefail
 PSB=$(realpath "$1")
 SRC=$(realpath "$2")
 preserve=${3:-}
-scratch=$(mktemp -d)
-[[ "$preserve" == --preserve ]] && echo "scratch: $scratch" || trap 'rm -rf "$scratch"' EXIT
-
-fail=0
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fail=1; fi
-}
+# shellcheck source=tests/cli/check.inc
+. "$(dirname "$0")/check.inc"
 
 fixture="$SRC/fixtures/kernel/6.1.0-56-amd64-oops-gpt"
 [[ -f "$fixture/image.bin.xz" ]] || { echo "missing $fixture/image.bin.xz" >&2; exit 1; }
