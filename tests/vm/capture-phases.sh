@@ -6,7 +6,7 @@
 # guest (its busybox, /lib/modules/KREL with the virtio modules, pstore-blk
 # and its libraries) and loads /boot/vmlinuz as the crash kernel; then panic
 # with sysrq-c. The capture kernel's /init (rendered by capture-load) runs
-# `pstore-blk capture-panic $PSB_BLKDEV --vmcore /proc/vmcore` and reboots.
+# `pstore-blk capture-panic --partuuid <its PARTUUID> --vmcore /proc/vmcore` and reboots.
 phase_arm() {
     if /usr/sbin/pstore-blk capture-load "$PSB_BLKDEV" --kernel /boot/vmlinuz --append loglevel=7 \
         >/export/capture-load.out 2>&1; then
