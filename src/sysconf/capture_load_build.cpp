@@ -7,9 +7,8 @@
 #include <map>
 #include <set>
 
-#include "pstore_blk/device/facts.hpp"
-#include "pstore_blk/device/probe.hpp"
 #include "pstore_blk/sysconf/capture_load.hpp"
+#include "pstore_blk/sysconf/check.hpp"
 
 namespace psb::sysconf {
 
@@ -81,18 +80,13 @@ std::string partition_kname(const io::RootFs& root, const std::string& device) {
   return p.filename().string();
 }
 
-// The PARTUUID of the pstore partition `device`, from its disk's table,
-// so that /init finds it in whatever order the capture kernel names the
-// disks; "" when it cannot be told (an image file, no table), and /init
-// then goes by the kernel name alone.
+// The PARTUUID of the pstore partition `device` (probe_device, the one
+// model of a device and its partition), so that /init finds it in whatever
+// order the capture kernel names the disks; "" when it cannot be told (an
+// image file, no table), and /init then goes by the kernel name alone.
 std::string partition_uuid(const io::RootFs& root, const std::string& device) {
-  const device::DeviceFacts d = device::probe_device_facts(root, device);
-  if (!d.is_partition || d.parent.empty()) return "";
-  auto table = device::probe_partitions(root.host_path("/dev/" + d.parent));
-  if (!table) return "";
-  for (const auto& p : table->partitions)
-    if (p.number == d.partno) return p.uuid;
-  return "";
+  auto dev = probe_device(root, device, std::nullopt, 0);
+  return dev && dev->partition ? dev->partition->uuid : "";
 }
 
 // The zone sizes pstore_blk uses now (module parameters, KiB), as

@@ -128,19 +128,25 @@ struct ProgramHeader {
   std::uint64_t type = 0, offset = 0, filesz = 0;
 };
 
+struct ProgramHeaders {
+  std::vector<ProgramHeader> list;
+  std::uint64_t table_end = 0;  // file offset just past the table
+};
+
 // The program header table (include/uapi/linux/elf.h), bounds-checked.
 // Elf{32,64}_Ehdr: e_phoff 28/32, e_phentsize 42/54, e_phnum 44/56;
 // Elf{32,64}_Phdr: p_type 0, p_offset 4/8, p_filesz 16/32.
-Result<std::vector<ProgramHeader>> program_headers(const ElfView& v) {
+Result<ProgramHeaders> program_headers(const ElfView& v) {
   const bool w = v.is64;
   const std::uint64_t phoff = v.get(w ? 32 : 28, w ? 8 : 4);
   const std::uint64_t phentsize = v.get(w ? 54 : 42, 2), phnum = v.get(w ? 56 : 44, 2);
   if (phnum && (phentsize < (w ? 56u : 32u) || !v.has(phoff, phnum * phentsize)))
     return make_error(Errc::kFormat, "truncated program headers");
-  std::vector<ProgramHeader> out;
+  ProgramHeaders out;
+  out.table_end = phoff + phnum * phentsize;
   for (std::uint64_t i = 0; i < phnum; ++i) {
     const std::uint64_t ph = phoff + i * phentsize;
-    out.push_back(
+    out.list.push_back(
         {v.get(ph, 4), v.get(ph + (w ? 8 : 4), w ? 8 : 4), v.get(ph + (w ? 32 : 16), w ? 8 : 4)});
   }
   return out;
@@ -153,7 +159,7 @@ Result<std::optional<std::string>> elf_interpreter(std::span<const std::byte> el
   if (!v) return v.error();
   auto phdrs = program_headers(*v);
   if (!phdrs) return phdrs.error();
-  for (const ProgramHeader& ph : *phdrs) {
+  for (const ProgramHeader& ph : phdrs->list) {
     if (ph.type != 3) continue;  // PT_INTERP
     if (!v->has(ph.offset, ph.filesz))
       return make_error(Errc::kFormat, "PT_INTERP out of the file");
@@ -169,11 +175,10 @@ Result<std::string> elf_loaded_part(std::string elf) {
   if (!v) return v.error();
   auto phdrs = program_headers(*v);
   if (!phdrs) return phdrs.error();
-  if (phdrs->empty()) return make_error(Errc::kFormat, "no program headers");
+  if (phdrs->list.empty()) return make_error(Errc::kFormat, "no program headers");
   const bool w = v->is64;
-  std::uint64_t end = std::max<std::uint64_t>(
-      w ? 64 : 52, v->get(w ? 32 : 28, w ? 8 : 4) + phdrs->size() * v->get(w ? 54 : 42, 2));
-  for (const ProgramHeader& ph : *phdrs) {
+  std::uint64_t end = std::max<std::uint64_t>(w ? 64 : 52, phdrs->table_end);  // e_ehsize
+  for (const ProgramHeader& ph : phdrs->list) {
     if (!v->has(ph.offset, ph.filesz))
       return make_error(Errc::kFormat, "a segment lies outside the file");
     end = std::max(end, ph.offset + ph.filesz);
