@@ -19,14 +19,25 @@ namespace {
 constexpr std::size_t kHead = 4096;
 constexpr std::size_t kWindow = 128 * 1024;
 constexpr std::size_t kChunk = 256 * 1024;
+// Discovery reads the partition in kScan chunks.
+constexpr std::size_t kScan = 1 << 16;
 
 }  // namespace
 
-Result<std::vector<SigHit>> collect_signatures(const ByteSource& src, Endian e,
-                                               std::size_t max_hits) {
+namespace {
+
+// Called after each discovery chunk: its offset, its bytes (with the
+// kProbeBytes overlap), the end of the offsets it reports, the hits so far.
+using ChunkObserver =
+    std::function<void(std::uint64_t, Bytes, std::uint64_t, const std::vector<SigHit>&)>;
+
+// `held` (when given) receives how many bytes the source holds: its size,
+// or fewer when a read ends early (a disk image cut inside a partition).
+Result<std::vector<SigHit>> observe_signatures(const ByteSource& src, Endian e,
+                                               std::size_t max_hits, const ChunkObserver& observe,
+                                               std::uint64_t* held = nullptr) {
   std::vector<SigHit> hits;
   const std::uint64_t end = std::min(src.size(), kMaxTotalSize);
-  constexpr std::size_t kScan = 1 << 16;
   std::vector<std::byte> buf(kScan + kProbeBytes);
   for (std::uint64_t off = 0; off < end; off += kScan) {
     auto n = src.read_at(off, std::span(buf));
@@ -34,10 +45,22 @@ Result<std::vector<SigHit>> collect_signatures(const ByteSource& src, Endian e,
     Bytes chunk(buf.data(), *n);
     // Hits may start up to the end of this chunk; their header bytes come
     // from the overlap (kProbeBytes read past the chunk).
-    find_signatures(chunk, off, std::min<std::uint64_t>(off + kScan, end), e, hits, max_hits);
-    if (*n < buf.size()) break;
+    const std::uint64_t limit = std::min<std::uint64_t>(off + kScan, end);
+    find_signatures(chunk, off, limit, e, hits, max_hits);
+    if (observe) observe(off, chunk, limit, hits);
+    if (*n < buf.size()) {
+      if (held && off + *n < src.size()) *held = off + *n;
+      break;
+    }
   }
   return hits;
+}
+
+}  // namespace
+
+Result<std::vector<SigHit>> collect_signatures(const ByteSource& src, Endian e,
+                                               std::size_t max_hits) {
+  return observe_signatures(src, e, max_hits, nullptr);
 }
 
 namespace {
@@ -55,7 +78,8 @@ Result<Bytes> read_into(const ByteSource& src, std::uint64_t offset, std::size_t
 struct Context {
   const ByteSource& src;
   const ReadOptions& opts;
-  const ScanPlan& plan;
+  Abi abi;             // of the plan the zones are read under
+  std::uint64_t held;  // bytes the source holds (discovery found the end)
   std::vector<std::byte> window, chunk;
   BodyDecoder decoder;
   std::size_t first_read = kHead;  // the most bytes a zone needed so far
@@ -160,10 +184,11 @@ class FtraceStream final : public RecordStream {
   const SymbolTable* syms_;
 };
 
-Result<std::vector<SigHit>> collect_hits(const ByteSource& src, const ScanRequest& req) {
+Result<std::vector<SigHit>> collect_hits(const ByteSource& src, const ScanRequest& req,
+                                         const ChunkObserver& observe, std::uint64_t& held) {
   std::vector<SigHit> hits;
   for (Endian e : hit_orders(req)) {
-    auto h = collect_signatures(src, e, hits_wanted(req));
+    auto h = observe_signatures(src, e, hits_wanted(req), observe, &held);
     if (!h) return h.error();
     hits = std::move(*h);
     if (!hits.empty()) break;
@@ -219,12 +244,12 @@ std::uint64_t zone_need(const ZoneReport& rep, const std::optional<PendingRecord
 // zone's first bytes, `p` its record.
 Result<ZoneReport> read_zone(Context& c, const ZoneSlot& slot, const DecodeOptions& d,
                              Bytes& window, std::optional<PendingRecord>& p) {
-  const std::uint64_t avail = zone_available(slot, c.src.size());
+  const std::uint64_t avail = zone_available(slot, c.held);
   if (avail == 0) {
     window = {};
     return zone_past_end(slot);
   }
-  const Abi& abi = c.plan.abi;
+  const Abi& abi = c.abi;
   const std::size_t want = static_cast<std::size_t>(
       std::min<std::uint64_t>(avail, std::max(c.first_read, zone_head_size(slot, abi))));
   if (auto r = read_window(c, slot, want, window); !r) return r.error();
@@ -275,6 +300,114 @@ Result<void> add_ftrace_zone(Context& c, FtraceAssembler& a, const ZoneReport& r
   return {};
 }
 
+// Zones decoded while discovery holds their bytes (metadata-only scans).
+//
+// Discovery must read the whole partition before the layout is known (it
+// follows from every signature); the zone pass would then read each
+// record's bytes again. When the sink takes only metadata, each zone is
+// classified and decoded from the discovery chunk that holds all the bytes
+// its record needs, under a provisional plan made from the hits found so far
+// (made again each time the hits double). Classifying and decoding are
+// functions of the slot, the ABI, the decode options and the zone's bytes,
+// so the zone pass takes a result only where the final plan has the same
+// slot and ABI, and reads every other zone as before. At most kMaxSpeculated
+// results are kept (metadata only, a few hundred bytes each).
+class Speculator {
+ public:
+  struct Decoded {
+    ZoneSlot slot;
+    std::string_view abi;     // Abi::name
+    std::uint64_t available;  // zone bytes the source was taken to hold
+    ZoneReport rep;
+    std::optional<Record> record;  // settled: name, state, size final
+    BodyOutcome outcome;
+    std::uint64_t stored = 0;  // bytes of the stored payload
+  };
+  static constexpr std::size_t kMaxSpeculated = 4096;
+
+  Speculator(Context& c, const ScanRequest& req, const DecodeOptions& d)
+      : c_(c), req_(req), d_(d) {}
+
+  // The discovery observer: a chunk read, the hits so far.
+  void chunk(std::uint64_t off, Bytes bytes, std::uint64_t limit, const std::vector<SigHit>& hits) {
+    if (hits.size() >= replan_at_) replan(hits);
+    if (!plan_) return;
+    const auto& slots = plan_->slots;
+    auto it = std::lower_bound(slots.begin(), slots.end(), off,
+                               [](const ZoneSlot& z, std::uint64_t o) { return z.offset < o; });
+    for (; it != slots.end() && it->offset < limit && done_.size() < kMaxSpeculated; ++it) {
+      if (it->offset - off >= bytes.size()) break;
+      speculate(*it, bytes.subspan(static_cast<std::size_t>(it->offset - off)));
+    }
+  }
+
+  // The result for `slot` under the final plan's ABI, if one was made.
+  const Decoded* find(const ZoneSlot& slot, const Abi& abi) const {
+    auto it = std::lower_bound(done_.begin(), done_.end(), slot.offset,
+                               [](const Decoded& r, std::uint64_t o) { return r.slot.offset < o; });
+    if (it == done_.end() || it->slot.offset != slot.offset || it->abi != abi.name) return nullptr;
+    // Discovery may find the source ends early (a cut disk image) after the
+    // zone was decoded as a whole one.
+    if (it->available != zone_available(slot, c_.held)) return nullptr;
+    const ZoneSlot& z = it->slot;
+    const bool same = z.type == slot.type && z.index == slot.index && z.size == slot.size;
+    return same ? &*it : nullptr;
+  }
+
+ private:
+  void replan(const std::vector<SigHit>& hits) {
+    replan_at_ = 2 * hits.size();
+    auto p = plan_scan(c_.src.size(), hits, req_);
+    if (!p) return plan_.reset();
+    plan_ = std::move(*p);
+    c_.abi = plan_->abi;
+  }
+
+  // Classifies and decodes the zone at the start of `window` (the chunk's
+  // bytes from the zone on) when they hold everything its record needs.
+  void speculate(const ZoneSlot& slot, Bytes window) {
+    const std::uint64_t avail = zone_available(slot, c_.held);
+    if (slot.type == RecordType::kFtrace || avail == 0) return;
+    if (window.size() > avail) window = window.first(static_cast<std::size_t>(avail));
+    if (window.size() < zone_head_size(slot, c_.abi)) return;
+    if (!done_.empty() && done_.back().slot.offset >= slot.offset) return;
+    Decoded r{slot, c_.abi.name, avail, classify_zone(slot, window, avail, c_.abi), {}, {}, 0};
+    auto p = plan_zone(r.rep, c_.abi, d_);
+    if (zone_need(r.rep, p) > window.size()) return;
+    if (p) {
+      r.stored = p->body.stored_size();
+      ZoneStream zs(c_, std::move(*p), slot.offset, window);
+      auto o = zs.decode([](std::string_view) { return true; });
+      if (!o) return;
+      r.outcome = std::move(*o);
+      r.record = zs.record();
+      if (r.record->state == ZoneState::kDecompressFailed) {
+        r.rep.state = ZoneState::kDecompressFailed;
+        r.rep.detail = r.record->detail;
+      }
+    }
+    done_.push_back(std::move(r));
+  }
+
+  Context& c_;
+  const ScanRequest& req_;
+  const DecodeOptions& d_;
+  std::optional<ScanPlan> plan_;
+  std::size_t replan_at_ = 1;
+  std::vector<Decoded> done_;  // by zone offset
+};
+
+// A record decoded during discovery: its metadata, no bytes.
+class SpeculatedStream final : public RecordStream {
+ public:
+  explicit SpeculatedStream(const Speculator::Decoded& r) : r_(r) { rec_ = *r.record; }
+  Result<BodyOutcome> decode(const ChunkSink&) override { return r_.outcome; }
+  Result<std::uint64_t> stored(const ChunkSink&) override { return r_.stored; }
+
+ private:
+  const Speculator::Decoded& r_;
+};
+
 ScanSummary summary_of(const ScanPlan& p) {
   ScanSummary s;
   s.layout = p.layout;
@@ -293,7 +426,17 @@ ScanSummary summary_of(const ScanPlan& p) {
 Result<ScanSummary> scan_records(const ByteSource& src, const ReadOptions& opts,
                                  const StreamSink& sink, const PlanSink& on_plan) {
   const ScanRequest req{opts.abi, opts.layout};
-  auto hits = collect_hits(src, req);
+  DecodeOptions dopts;
+  dopts.include_erased = opts.include_erased;
+  Context c{src, opts, {}, src.size(), {}, {}, {}};
+  std::optional<Speculator> spec;
+  ChunkObserver observe;
+  if (opts.metadata_only) {
+    spec.emplace(c, req, dopts);
+    observe = [&](std::uint64_t off, Bytes b, std::uint64_t limit,
+                  const std::vector<SigHit>& hits) { spec->chunk(off, b, limit, hits); };
+  }
+  auto hits = collect_hits(src, req, observe, c.held);
   if (!hits) return hits.error();
   auto plan = plan_scan(src.size(), *hits, req);
   if (!plan) {
@@ -304,15 +447,22 @@ Result<ScanSummary> scan_records(const ByteSource& src, const ReadOptions& opts,
   ScanSummary sum = summary_of(*plan);
   if (on_plan) on_plan(sum);
 
-  Context c{src, opts, *plan, {}, {}, {}};
+  c.abi = plan->abi;
   FtraceAssembler ftrace(plan->abi);
   std::optional<std::uint64_t> ftrace_at;
-  DecodeOptions dopts;
-  dopts.include_erased = opts.include_erased;
   const auto& order = plan->order;
   for (std::size_t k = 0; k < order.size(); ++k) {
     const std::size_t i = order[k];
     const ZoneSlot& slot = plan->slots[i];
+    if (const auto* d = spec ? spec->find(slot, plan->abi) : nullptr) {
+      sum.zones[i] = d->rep;
+      if (d->record) {
+        SpeculatedStream ss(*d);
+        ++sum.records;
+        sink(ss);
+      }
+      continue;
+    }
     Bytes window;
     std::optional<PendingRecord> p;
     auto rep = read_zone(c, slot, dopts, window, p);
@@ -341,7 +491,9 @@ Result<ScanSummary> scan_records(const ByteSource& src, const ReadOptions& opts,
 Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opts,
                                    const RecordSink& sink) {
   std::optional<Error> failed;
-  auto res = scan_records(src, opts, [&](RecordStream& rs) {
+  ReadOptions o = opts;
+  o.metadata_only = !opts.keep_content;
+  auto res = scan_records(src, o, [&](RecordStream& rs) {
     if (failed) return;
     std::string text;
     auto keep = [&](std::string_view s) {

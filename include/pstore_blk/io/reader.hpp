@@ -33,6 +33,12 @@ struct ReadOptions {
   /// sizes still set); true keeps content and salvage up to content_limit.
   bool keep_content = true;
   std::uint64_t content_limit = 16u << 20;
+  /// scan_records(): the sink reads records' metadata only (name, state,
+  /// size, times), never their bytes. Zones are then decoded while discovery
+  /// holds their bytes, and decode()/stored() of those records deliver no
+  /// bytes (their outcomes and sizes are the same). scan_partition() sets it
+  /// when !keep_content.
+  bool metadata_only = false;
 };
 
 struct ScanSummary {
