@@ -66,7 +66,7 @@ Result<void> write_all(int fd, std::string_view bytes, const std::string& shown)
 
 Result<void> seal_temp(int fd, const AtomicWrite& opt, const std::string& shown) {
   Result<void> r;
-  if (::fchmod(fd, static_cast<mode_t>(opt.mode)) != 0) {
+  if (!opt.has_mode && ::fchmod(fd, static_cast<mode_t>(opt.mode)) != 0) {
     r = sys_error("Failed to chmod '" + shown + "'", errno);
   } else if (opt.mtime_sec) {
     struct timespec ts[2];

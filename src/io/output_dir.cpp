@@ -57,6 +57,10 @@ Result<OutputFile> OutputDir::create() {
   const std::string tmp = prefix + std::to_string(serial++) + ".tmp";
   int fd = open_temp_at(fd_, tmp);
   if (fd < 0) return make_sys_error("Failed to create '" + path_ + "/" + tmp + "'", errno);
+  if (!created_mode_) {
+    struct stat st = {};
+    if (::fstat(fd, &st) == 0) created_mode_ = static_cast<unsigned>(st.st_mode & 07777);
+  }
   return OutputFile(*this, tmp, fd);
 }
 
@@ -86,6 +90,7 @@ Result<void> OutputFile::commit(std::string_view name, unsigned mode,
   // fsync, rename that never replaces without `replace`, directory fsync.
   AtomicWrite opt;
   opt.mode = mode;
+  opt.has_mode = dir_->created_mode_ == mode;
   opt.mtime_sec = mtime_sec;
   opt.mtime_nsec = mtime_nsec;
   opt.replace = replace;

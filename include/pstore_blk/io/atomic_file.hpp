@@ -13,7 +13,10 @@
 namespace psb::io {
 
 struct AtomicWrite {
-  unsigned mode = 0644;                   ///< permissions of the new file (fchmod, umask ignored)
+  unsigned mode = 0644;  ///< permissions of the new file (fchmod, umask ignored)
+  /// The temporary file was created with exactly `mode` (its creator checked
+  /// what the umask and the directory's default ACL left): no fchmod.
+  bool has_mode = false;
   std::optional<std::int64_t> mtime_sec;  ///< set modification and access time
   std::int64_t mtime_nsec = 0;
   bool replace = true;  ///< false: fail with kConflict when the target exists
@@ -46,7 +49,8 @@ bool is_atomic_temp_path(const std::string& path);
 int open_temp_at(int dfd, const std::string& tmp);
 /// Writes all of `bytes` to `fd`; errors name `shown`.
 Result<void> write_all(int fd, std::string_view bytes, const std::string& shown);
-/// Gives the temporary file `opt.mode` (fchmod, umask ignored) and the mtime,
+/// Gives the temporary file `opt.mode` (fchmod, umask ignored, unless
+/// opt.has_mode) and the mtime,
 /// fsyncs and closes it (`fd` is closed whatever happens).
 Result<void> seal_temp(int fd, const AtomicWrite& opt, const std::string& shown);
 /// Renames `tmp` to `name` in `dfd` (renameat2 RENAME_NOREPLACE unless

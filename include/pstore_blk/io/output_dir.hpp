@@ -56,7 +56,10 @@ class OutputDir {
   /// it is not a directory.
   static Result<OutputDir> open(const std::string& dir);
   ~OutputDir();
-  OutputDir(OutputDir&& o) noexcept : path_(std::move(o.path_)), fd_(o.fd_) { o.fd_ = -1; }
+  OutputDir(OutputDir&& o) noexcept
+      : path_(std::move(o.path_)), fd_(o.fd_), created_mode_(o.created_mode_) {
+    o.fd_ = -1;
+  }
   OutputDir& operator=(OutputDir&&) = delete;
   OutputDir(const OutputDir&) = delete;
 
@@ -92,6 +95,10 @@ class OutputDir {
   OutputDir(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
   std::string path_;
   int fd_ = -1;
+  // The mode the first temporary file got (0600 less the umask or the
+  // directory's default ACL): the same for every file of the run, so
+  // commit() skips the fchmod when it is already the mode asked for.
+  std::optional<unsigned> created_mode_;
 };
 
 }  // namespace psb::io

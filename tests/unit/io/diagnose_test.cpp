@@ -156,3 +156,27 @@ TEST_CASE("OutputDir never replaces a name without replace, and never follows a 
   REQUIRE_FALSE(notdir);
   CHECK(notdir.error().code == Errc::kInvalidArgument);
 }
+
+TEST_CASE("OutputDir files get exactly the mode asked for, whatever the umask") {
+  psb::test::TempDir tmp("psb-outmode");
+  // The first file tells the directory what creating leaves (0600 less the
+  // umask); commit() skips the fchmod only when that is the mode asked for.
+  for (mode_t mask : {mode_t{022}, mode_t{0277}, mode_t{077}, mode_t{0}}) {
+    const mode_t old = umask(mask);
+    const std::string sub = tmp.path() + "/m" + std::to_string(mask);
+    auto dir = io::OutputDir::open(sub);
+    REQUIRE(dir);
+    for (unsigned mode : {0600u, 0600u, 0640u, 0400u}) {
+      const std::string name = "f" + std::to_string(mode) + "-" + std::to_string(rand());
+      auto f = dir->create();
+      REQUIRE(f);
+      REQUIRE(f->write("x"));
+      REQUIRE(f->commit(name, mode, std::nullopt, 0, false));
+      struct stat st = {};
+      REQUIRE(stat((sub + "/" + name).c_str(), &st) == 0);
+      INFO("umask " << mask << " mode " << mode);
+      CHECK((st.st_mode & 07777) == mode);
+    }
+    umask(old);
+  }
+}
