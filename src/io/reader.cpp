@@ -267,6 +267,13 @@ Result<ZoneReport> read_zone(Context& c, const ZoneSlot& slot, const DecodeOptio
   return rep;
 }
 
+// A payload that does not inflate gives its zone that state.
+void follow_record(ZoneReport& rep, const Record& r) {
+  if (r.state != ZoneState::kDecompressFailed) return;
+  rep.state = ZoneState::kDecompressFailed;
+  rep.detail = r.detail;
+}
+
 // Hands one zone-backed record to the sink; the zone's state follows a
 // payload that does not inflate.
 Result<void> emit_zone_record(Context& c, ScanSummary& sum, ZoneReport& rep, PendingRecord p,
@@ -274,10 +281,7 @@ Result<void> emit_zone_record(Context& c, ScanSummary& sum, ZoneReport& rep, Pen
   ZoneStream rs(c, std::move(p), rep.slot.offset, window);
   ++sum.records;
   sink(rs);
-  if (rs.decoded() && rs.record().state == ZoneState::kDecompressFailed) {
-    rep.state = ZoneState::kDecompressFailed;
-    rep.detail = rs.record().detail;
-  }
+  if (rs.decoded()) follow_record(rep, rs.record());
   return {};
 }
 
@@ -381,10 +385,7 @@ class Speculator {
       if (!o) return;
       r.outcome = std::move(*o);
       r.record = zs.record();
-      if (r.record->state == ZoneState::kDecompressFailed) {
-        r.rep.state = ZoneState::kDecompressFailed;
-        r.rep.detail = r.record->detail;
-      }
+      follow_record(r.rep, *r.record);
     }
     done_.push_back(std::move(r));
   }
@@ -407,6 +408,16 @@ class SpeculatedStream final : public RecordStream {
  private:
   const Speculator::Decoded& r_;
 };
+
+// Hands on zone `i`, decoded during discovery.
+void emit_speculated(ScanSummary& sum, std::size_t i, const Speculator::Decoded& d,
+                     const StreamSink& sink) {
+  sum.zones[i] = d.rep;
+  if (!d.record) return;
+  SpeculatedStream ss(d);
+  ++sum.records;
+  sink(ss);
+}
 
 ScanSummary summary_of(const ScanPlan& p) {
   ScanSummary s;
@@ -455,12 +466,7 @@ Result<ScanSummary> scan_records(const ByteSource& src, const ReadOptions& opts,
     const std::size_t i = order[k];
     const ZoneSlot& slot = plan->slots[i];
     if (const auto* d = spec ? spec->find(slot, plan->abi) : nullptr) {
-      sum.zones[i] = d->rep;
-      if (d->record) {
-        SpeculatedStream ss(*d);
-        ++sum.records;
-        sink(ss);
-      }
+      emit_speculated(sum, i, *d, sink);
       continue;
     }
     Bytes window;
