@@ -22,20 +22,17 @@ constexpr std::size_t kChunk = 256 * 1024;
 // Discovery reads the partition in kScan chunks.
 constexpr std::size_t kScan = 1 << 16;
 
-}  // namespace
-
-namespace {
-
 // Called after each discovery chunk: its offset, its bytes (with the
 // kProbeBytes overlap), the end of the offsets it reports, the hits so far.
 using ChunkObserver =
     std::function<void(std::uint64_t, Bytes, std::uint64_t, const std::vector<SigHit>&)>;
 
-// `held` (when given) receives how many bytes the source holds: its size,
-// or fewer when a read ends early (a disk image cut inside a partition).
-Result<std::vector<SigHit>> observe_signatures(const ByteSource& src, Endian e,
+// The signature hits of the first 128 MiB of `src`, read in kScan chunks.
+// `held` is set to fewer bytes than the source claims when a read ends
+// early (a disk image cut inside a partition).
+Result<std::vector<SigHit>> collect_signatures(const ByteSource& src, Endian e,
                                                std::size_t max_hits, const ChunkObserver& observe,
-                                               std::uint64_t* held = nullptr) {
+                                               std::uint64_t& held) {
   std::vector<SigHit> hits;
   const std::uint64_t end = std::min(src.size(), kMaxTotalSize);
   std::vector<std::byte> buf(kScan + kProbeBytes);
@@ -49,21 +46,12 @@ Result<std::vector<SigHit>> observe_signatures(const ByteSource& src, Endian e,
     find_signatures(chunk, off, limit, e, hits, max_hits);
     if (observe) observe(off, chunk, limit, hits);
     if (*n < buf.size()) {
-      if (held && off + *n < src.size()) *held = off + *n;
+      if (off + *n < src.size()) held = off + *n;
       break;
     }
   }
   return hits;
 }
-
-}  // namespace
-
-Result<std::vector<SigHit>> collect_signatures(const ByteSource& src, Endian e,
-                                               std::size_t max_hits) {
-  return observe_signatures(src, e, max_hits, nullptr);
-}
-
-namespace {
 
 // Reads [offset, offset+len) of `src` into `buf` (as much as exists).
 Result<Bytes> read_into(const ByteSource& src, std::uint64_t offset, std::size_t len,
@@ -188,7 +176,7 @@ Result<std::vector<SigHit>> collect_hits(const ByteSource& src, const ScanReques
                                          const ChunkObserver& observe, std::uint64_t& held) {
   std::vector<SigHit> hits;
   for (Endian e : hit_orders(req)) {
-    auto h = observe_signatures(src, e, hits_wanted(req), observe, &held);
+    auto h = collect_signatures(src, e, hits_wanted(req), observe, held);
     if (!h) return h.error();
     hits = std::move(*h);
     if (!hits.empty()) break;

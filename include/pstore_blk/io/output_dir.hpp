@@ -97,7 +97,9 @@ class OutputDir {
   int fd_ = -1;
   // The mode the first temporary file got (0600 less the umask or the
   // directory's default ACL): the same for every file of the run, so
-  // commit() skips the fchmod when it is already the mode asked for.
+  // commit() skips the fchmod when it is already the mode asked for. Set by
+  // the first create(), before any file can reach commit() (extract's
+  // committing thread receives files through a mutex).
   std::optional<unsigned> created_mode_;
 };
 

@@ -89,8 +89,4 @@ Result<ScanSummary> scan_records(const ByteSource& src, const ReadOptions& opts,
 Result<ScanSummary> scan_partition(const ByteSource& src, const ReadOptions& opts,
                                    const RecordSink& sink);
 
-/// Signature hits found by streaming the first 128 MiB of `src`.
-Result<std::vector<format::SigHit>> collect_signatures(const ByteSource& src, format::Endian e,
-                                                       std::size_t max_hits = 65536);
-
 }  // namespace psb::io

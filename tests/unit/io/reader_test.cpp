@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "counting_source.hpp"
 #include "psb_catch.hpp"
 #include "zone_builder.hpp"
 
@@ -172,27 +173,6 @@ TEST_CASE("scan_partition keeps content up to its limit", "[io][reader]") {
   CHECK(recs[0].size == text.size());
 }
 
-namespace {
-
-// Counts the bytes each read asks for, beyond the source's own checks.
-class CountingSource final : public io::ByteSource {
- public:
-  explicit CountingSource(const std::vector<std::byte>& img) : mem_(img) {}
-  std::uint64_t size() const override { return mem_.size(); }
-  Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buf) const override {
-    ++reads;
-    bytes += buf.size();
-    return mem_.read_at(offset, buf);
-  }
-  std::string name() const override { return "counting"; }
-  mutable std::uint64_t reads = 0, bytes = 0;
-
- private:
-  io::MemorySource mem_;
-};
-
-}  // namespace
-
 TEST_CASE("the zone pass reads what the records need, not whole zones", "[io][reader]") {
   // 64 zones of 64 KiB holding a few KiB each: after discovery has read the
   // partition once, the zone pass reads each zone's header and payload
@@ -208,7 +188,8 @@ TEST_CASE("the zone pass reads what the records need, not whole zones", "[io][re
     texts["dmesg-pstore_blk-" + std::to_string(i)] = text;
   }
   io::ReadOptions o;  // layout discovered
-  CountingSource plain(b.bytes());
+  io::MemorySource mem(b.bytes());
+  psb::test::CountingSource plain(mem);
   std::map<std::string, std::string> got;
   auto sum = io::scan_records(plain, o, [&](io::RecordStream& rs) {
     std::string s;

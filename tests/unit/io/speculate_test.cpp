@@ -6,6 +6,7 @@
 // are the same, and a whole image is read once.
 #include <algorithm>
 
+#include "counting_source.hpp"
 #include "fixture_io.hpp"
 #include "psb_catch.hpp"
 #include "pstore_blk/io/reader.hpp"
@@ -14,24 +15,6 @@ using namespace psb;
 using namespace psb::format;
 
 namespace {
-
-// Counts the bytes a source hands out.
-class CountingSource final : public io::ByteSource {
- public:
-  explicit CountingSource(const io::ByteSource& base) : base_(base) {}
-  std::uint64_t size() const override { return base_.size(); }
-  std::string name() const override { return base_.name(); }
-  Result<std::size_t> read_at(std::uint64_t offset, std::span<std::byte> buf) const override {
-    auto n = base_.read_at(offset, buf);
-    if (n) read_ += *n;
-    return n;
-  }
-  std::uint64_t bytes_read() const { return read_; }
-
- private:
-  const io::ByteSource& base_;
-  mutable std::uint64_t read_ = 0;
-};
 
 // Everything a record says but its bytes.
 std::string describe(const Record& r) {
@@ -59,7 +42,7 @@ struct Scan {
 
 Scan scan(const io::ByteSource& src, io::ReadOptions o, bool metadata_only) {
   o.keep_content = !metadata_only;
-  CountingSource counted(src);
+  test::CountingSource counted(src);
   Scan s;
   auto sum = io::scan_partition(counted, o, [&](Record&& r) { s.lines.push_back(describe(r)); });
   if (!sum) {
@@ -67,7 +50,7 @@ Scan scan(const io::ByteSource& src, io::ReadOptions o, bool metadata_only) {
     return s;
   }
   for (const auto& z : sum->zones) s.lines.push_back(describe(z));
-  s.bytes_read = counted.bytes_read();
+  s.bytes_read = counted.got;
   return s;
 }
 
